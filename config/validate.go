@@ -1,0 +1,143 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The allowed values of the enumerated keys; they are never modified.
+var (
+	logLevels      = []string{"debug", "info", "warn", "error"}
+	logFormats     = []string{"text", "json"}
+	dbDrivers      = []string{"sqlite"}
+	rtspTransports = []string{"auto", "tcp", "udp"}
+)
+
+// Limits of media.ring_size, which is per track. Below minRingSize one GOP of a 25 fps camera
+// with a 2 s keyframe interval (50 units) does not fit, so a new reader could not start at a
+// keyframe; maxRingSize already holds 40 minutes of 25 fps video, far more than any reader may
+// lag, so a larger ring only wastes memory on every stream.
+const (
+	minRingSize = 64
+	maxRingSize = 65536
+)
+
+// minHLSSegments is the fewest segments a live playlist may list: the HLS spec (RFC 8216
+// section 6.3.3) tells clients not to start closer than three target durations from the end.
+const minHLSSegments = 3
+
+// Validate checks every key and returns one error per bad value, each naming the YAML key,
+// joined with errors.Join. It creates data_dir when missing and checks that it is writable,
+// so that a bad directory stops the start-up instead of the first recording.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: "+format, append([]any{key}, args...)...))
+	}
+	positive := func(key string, d Duration) {
+		if d <= 0 {
+			add(key, "%s must be greater than 0", d)
+		}
+	}
+	enum := func(key, v string, allowed []string) {
+		if !slices.Contains(allowed, v) {
+			add(key, "%q is not one of %s", v, strings.Join(allowed, ", "))
+		}
+	}
+
+	if !validHostPort(c.HTTP.Addr) {
+		add("http.addr", "%q is not a valid host:port", c.HTTP.Addr)
+	}
+	for i, o := range c.HTTP.CORSOrigins {
+		if !validOrigin(o) {
+			add(fmt.Sprintf("http.cors_origins[%d]", i), `%q is not "*" or an origin such as https://nvr.example.com`, o)
+		}
+	}
+	if err := checkDataDir(c.DataDir); err != nil {
+		add("data_dir", "%v", err)
+	}
+	enum("log.level", c.Log.Level, logLevels)
+	enum("log.format", c.Log.Format, logFormats)
+	positive("auth.token_ttl", c.Auth.TokenTTL)
+	enum("database.driver", c.Database.Driver, dbDrivers)
+	positive("media.idle_timeout", c.Media.IdleTimeout)
+	positive("media.start_timeout", c.Media.StartTimeout)
+	if c.Media.RingSize < minRingSize || c.Media.RingSize > maxRingSize {
+		add("media.ring_size", "%d is not between %d and %d", c.Media.RingSize, minRingSize, maxRingSize)
+	}
+	enum("rtsp.transport", c.RTSP.Transport, rtspTransports)
+	positive("rtsp.connect_timeout", c.RTSP.ConnectTimeout)
+	positive("rtsp.read_timeout", c.RTSP.ReadTimeout)
+	positive("rtsp.backoff_min", c.RTSP.BackoffMin)
+	positive("rtsp.backoff_max", c.RTSP.BackoffMax)
+	if c.RTSP.BackoffMin > 0 && c.RTSP.BackoffMax > 0 && c.RTSP.BackoffMax < c.RTSP.BackoffMin {
+		add("rtsp.backoff_max", "%s is less than rtsp.backoff_min (%s)", c.RTSP.BackoffMax, c.RTSP.BackoffMin)
+	}
+	positive("hls.segment_duration", c.HLS.SegmentDuration)
+	if c.HLS.SegmentCount < minHLSSegments {
+		add("hls.segment_count", "%d is less than %d, the fewest a live playlist may list", c.HLS.SegmentCount, minHLSSegments)
+	}
+	positive("hls.idle_timeout", c.HLS.IdleTimeout)
+	return errors.Join(errs...)
+}
+
+// validHostPort reports whether addr is host:port with a numeric port, as net.Listen wants.
+// The host may be empty (all interfaces); port 0 picks a free port, which tests use.
+func validHostPort(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
+}
+
+// validOrigin reports whether o is "*" or a browser origin: scheme://host[:port] and nothing more.
+func validOrigin(o string) bool {
+	if o == "*" {
+		return true
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return false
+	}
+	return (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		u.User == nil && u.Path == "" && u.RawQuery == "" && u.Fragment == "" && !u.ForceQuery
+}
+
+// checkDataDir creates dir if needed and proves that files can be created in it.
+func checkDataDir(dir string) error {
+	if dir == "" {
+		return errors.New("must not be empty")
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("cannot create %s: %v", dir, cause(err))
+	}
+	f, err := os.CreateTemp(dir, ".nvr-write-test-*")
+	if err != nil {
+		return fmt.Errorf("%s is not writable: %v", dir, cause(err))
+	}
+	name := f.Name()
+	// The probe is empty and lives for microseconds; failures to clean it up are reported
+	// because they mean the directory is not fully usable either.
+	if err := errors.Join(f.Close(), os.Remove(name)); err != nil {
+		return fmt.Errorf("%s is not writable: %v", dir, cause(err))
+	}
+	return nil
+}
+
+// cause strips the operation and path from a *fs.PathError ("mkdir /x: permission denied"),
+// since our message already names the directory.
+func cause(err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Err
+	}
+	return err
+}
