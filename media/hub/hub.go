@@ -54,6 +54,7 @@ type entry struct {
 	alwaysOn bool
 	users    int
 	status   stream.Status
+	failed   chan struct{} // closed and replaced when an attempt fails
 
 	// Running state, nil when stopped.
 	stream *stream.Stream
@@ -87,7 +88,7 @@ func (h *Hub) Set(name string, src stream.Source, alwaysOn bool) {
 	}
 	e := h.entries[name]
 	if e == nil {
-		e = &entry{name: name, status: stream.Status{State: stream.StateIdle, Since: time.Now()}}
+		e = &entry{name: name, status: stream.Status{State: stream.StateIdle, Since: time.Now()}, failed: make(chan struct{})}
 		h.entries[name] = e
 	} else if e.stream != nil {
 		h.stopLocked(e)
@@ -132,13 +133,23 @@ func (h *Hub) Acquire(ctx context.Context, name string) (s *stream.Stream, relea
 		h.startLocked(e)
 	}
 	s = e.stream
+	failed := e.failed
 	h.mu.Unlock()
 
 	var once sync.Once
 	release = func() { once.Do(func() { h.release(e) }) }
 
+	// Wait for a keyframe, but no longer than one failed connection
+	// attempt: a viewer of a dead camera gets its error at once.
 	wctx, cancel := context.WithTimeout(ctx, h.StartTimeout)
 	defer cancel()
+	go func() {
+		select {
+		case <-failed:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
 	if err := s.WaitReady(wctx); err != nil {
 		release()
 		if ctx.Err() != nil {
@@ -253,6 +264,10 @@ func (h *Hub) report(e *entry, s *stream.Stream, state stream.State, err error) 
 		return
 	}
 	e.status = st
+	if state == stream.StateError {
+		close(e.failed)
+		e.failed = make(chan struct{})
+	}
 	log := h.Logger.With("stream", e.name, "state", state)
 	if err != nil {
 		log.Warn("source state changed", "error", err)

@@ -149,7 +149,7 @@ func TestAlwaysOn(t *testing.T) {
 
 func TestStartTimeoutCarriesSourceError(t *testing.T) {
 	h := newHub(t)
-	h.StartTimeout = 100 * time.Millisecond
+	h.StartTimeout = 5 * time.Second // the failure must end the wait long before this
 	h.Set("bad", &fakeCamera{fail: errors.New("dial tcp 127.0.0.1:1: connection refused")}, false)
 	_, _, err := h.Acquire(context.Background(), "bad")
 	if !errors.Is(err, ErrStartTimeout) || !contains(err.Error(), "connection refused") {

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/nvr/nvr/config"
+	"github.com/nvr/nvr/device"
+	"github.com/nvr/nvr/media/egress/hls"
+	"github.com/nvr/nvr/media/hub"
+	"github.com/nvr/nvr/media/ingest/rtsp"
+	"github.com/nvr/nvr/storage"
+	"github.com/nvr/nvr/web"
+)
+
+// shutdownTimeout bounds the graceful part of a shutdown; the whole exit
+// must take less than 5 s.
+const shutdownTimeout = 3 * time.Second
+
+// app is the wired platform.
+type app struct {
+	cfg  config.Config
+	log  *slog.Logger
+	db   *storage.DB
+	hub  *hub.Hub
+	hls  *hls.Manager
+	http *http.Server
+	ln   net.Listener
+}
+
+func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, err error) {
+	a = &app{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.shutdown()
+		}
+	}()
+	log.Info("starting nvr", "version", version, "data_dir", cfg.DataDir)
+
+	a.db, err = storage.Open(ctx, storage.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := web.EnsureAdmin(ctx, a.db, cfg.Admin.Password, cfg.DataDir, log); err != nil {
+		return nil, fmt.Errorf("creating the admin user: %w", err)
+	}
+	auth := &web.Auth{Users: a.db, TTL: cfg.Auth.TokenTTL.Std()}
+	if err := auth.Initialize(ctx); err != nil {
+		return nil, err
+	}
+
+	a.hub = &hub.Hub{
+		IdleTimeout:  cfg.Media.IdleTimeout.Std(),
+		StartTimeout: cfg.Media.StartTimeout.Std(),
+		RingSize:     cfg.Media.RingSize,
+		Logger:       log,
+	}
+	a.hub.Initialize()
+	a.hls = &hls.Manager{
+		SegmentDuration: cfg.HLS.SegmentDuration.Std(),
+		SegmentCount:    cfg.HLS.SegmentCount,
+		IdleTimeout:     cfg.HLS.IdleTimeout.Std(),
+		Acquire:         a.hub.Acquire,
+		Logger:          log,
+	}
+	if err := a.hls.Initialize(); err != nil {
+		return nil, err
+	}
+
+	devices := &device.Service{Store: a.db, Media: channelMedia{a}, Logger: log.With("component", "device")}
+	if err := devices.Start(ctx); err != nil {
+		return nil, err
+	}
+
+	srv := &web.Server{
+		Store: a.db, Devices: devices, Hub: a.hub, HLS: a.hls, Auth: auth,
+		CORSOrigins: cfg.HTTP.CORSOrigins, Version: version, Logger: log,
+	}
+	a.ln, err = net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("http.addr: %w", err)
+	}
+	a.http = &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelDebug),
+	}
+	return a, nil
+}
+
+// addr is the HTTP listener's address (useful when configured with port 0).
+func (a *app) addr() string { return a.ln.Addr().String() }
+
+// serve runs the HTTP server until ctx ends.
+func (a *app) serve(ctx context.Context) error {
+	a.log.Info("http server listening", "addr", a.addr())
+	errc := make(chan error, 1)
+	go func() { errc <- a.http.Serve(a.ln) }()
+	select {
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+		a.log.Info("shutting down")
+		return nil
+	}
+}
+
+// shutdown stops accepting, ends every stream (so long-lived FLV and
+// WebSocket viewers return), then waits a bounded time for handlers.
+func (a *app) shutdown() {
+	if a.http != nil {
+		a.http.SetKeepAlivesEnabled(false)
+		_ = a.ln.Close()
+	}
+	if a.hls != nil {
+		a.hls.Close()
+	}
+	if a.hub != nil {
+		a.hub.Close()
+	}
+	if a.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		if err := a.http.Shutdown(ctx); err != nil {
+			a.log.Warn("closing remaining connections", "error", err)
+			_ = a.http.Close()
+		}
+		cancel()
+	}
+	if a.db != nil {
+		if err := a.db.Close(); err != nil {
+			a.log.Warn("closing database", "error", err)
+		}
+	}
+}
+
+// channelMedia connects the device service to the hub: each channel is a
+// stream whose source is built from the channel's URL.
+type channelMedia struct{ a *app }
+
+func (m channelMedia) SetChannel(ch *device.Channel) {
+	c := m.a.cfg.RTSP
+	src := &rtsp.Source{
+		URL:            ch.URL,
+		Transport:      c.Transport,
+		ConnectTimeout: c.ConnectTimeout.Std(),
+		ReadTimeout:    c.ReadTimeout.Std(),
+		BackoffMin:     c.BackoffMin.Std(),
+		BackoffMax:     c.BackoffMax.Std(),
+		Logger:         m.a.log.With("channel_id", ch.ID),
+	}
+	m.a.hub.Set(ch.StreamName(), src, ch.AlwaysOn)
+}
+
+func (m channelMedia) RemoveChannel(ch *device.Channel) { m.a.hub.Remove(ch.StreamName()) }
