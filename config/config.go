@@ -70,7 +70,7 @@ type MediaConfig struct {
 	IdleTimeout Duration `yaml:"idle_timeout"`
 	// StartTimeout is how long a viewer waits for the first keyframe of a stream being started.
 	StartTimeout Duration `yaml:"start_timeout"`
-	// RingSize is the number of access units each track keeps for readers that fall behind.
+	// RingSize is the number of access units (all tracks) each stream keeps for readers that fall behind.
 	RingSize int `yaml:"ring_size"`
 }
 

@@ -20,10 +20,10 @@ var (
 	rtspTransports = []string{"auto", "tcp", "udp"}
 )
 
-// Limits of media.ring_size, which is per track. Below minRingSize one GOP of a 25 fps camera
-// with a 2 s keyframe interval (50 units) does not fit, so a new reader could not start at a
-// keyframe; maxRingSize already holds 40 minutes of 25 fps video, far more than any reader may
-// lag, so a larger ring only wastes memory on every stream.
+// Limits of media.ring_size, in units of all tracks of a stream. Below minRingSize one GOP of a
+// 25 fps camera with a 2 s keyframe interval (50 video units) hardly fits, so a new reader could
+// not start at a keyframe; maxRingSize holds about 15 minutes of 25 fps video with AAC, far more
+// than any reader may lag. An idle stream only holds one GOP whatever the size.
 const (
 	minRingSize = 64
 	maxRingSize = 65536
