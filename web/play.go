@@ -69,5 +69,9 @@ func (s *Server) playWSFMP4(c *gin.Context) {
 // playHLS hands HLS requests to the manager, which keeps one muxer per
 // stream and acquires the stream from the hub itself.
 func (s *Server) playHLS(c *gin.Context) {
+	if !s.Hub.Has(c.Param("stream")) {
+		abort(c, http.StatusNotFound, codeNotFound, "no such stream")
+		return
+	}
 	s.HLS.ServeHTTP(c.Writer, c.Request, c.Param("stream"), c.Param("file"))
 }

@@ -286,6 +286,13 @@ func (h *Hub) Status(name string) stream.Status {
 	return stream.Status{State: stream.StateIdle}
 }
 
+// Has reports whether a source is registered under name.
+func (h *Hub) Has(name string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.entries[name] != nil
+}
+
 // Running returns the running stream called name, or nil. It does not start
 // anything and does not count as a reader.
 func (h *Hub) Running(name string) *stream.Stream {
