@@ -1,6 +1,18 @@
-// Package sip will hold the GB28181 signalling side: the SIP transport
-// (gosip behind our own small type), the registrar, the MANSCDP XML codec,
-// GB SDP and INVITE/BYE dialogs, and MANSRTSP playback control. It speaks to
-// the rest of the platform only through interfaces it declares, and never
-// imports media, storage or web. Planned in issue #3.
+// Package sip is the GB/T 28181 signalling side of the platform: the SIP
+// server (UDP and TCP on one address, gosip behind our own transport in
+// sip/transport), the registrar with MD5 digest authentication (sip/digest),
+// the in-memory table of where each registered device can be reached, the
+// hand-over of MESSAGE and NOTIFY bodies, and SendMessage for queries and
+// control. Later parts of the package add the MANSCDP codec (sip/manscdp),
+// PTZ (sip/ptz), GB SDP and INVITE/BYE dialogs, and MANSRTSP.
+//
+// It speaks to the rest of the platform only through the interfaces it
+// declares (Registry, MessageHandler, Credentials) and never imports media,
+// storage or web. sip/gbsim is a device simulator for tests and load runs.
+//
+// What real devices need and the standard does not say (see
+// ../shared/GB28181.md): replies go to the packet's source address whatever
+// Via says (NAT); device IDs with odd type digits are accepted with a
+// warning; the 200 to REGISTER carries a Date header devices set their clock
+// from; an empty password means no authentication.
 package sip
