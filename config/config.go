@@ -25,6 +25,10 @@ type Config struct {
 	RTSP RTSPConfig `yaml:"rtsp"`
 	// HLS configures HLS playback.
 	HLS HLSConfig `yaml:"hls"`
+	// SIP configures the GB28181 SIP server that devices register with.
+	SIP SIPConfig `yaml:"sip"`
+	// RTP configures the ports GB28181 devices send media to.
+	RTP RTPConfig `yaml:"rtp"`
 }
 
 // HTTPConfig configures the web server that serves the API, the console and HTTP playback.
@@ -99,6 +103,50 @@ type HLSConfig struct {
 	IdleTimeout Duration `yaml:"idle_timeout"`
 }
 
+// SIPConfig configures the GB28181 SIP server (GB/T 28181-2016 clause 9.1 registration,
+// 9.6 keepalive).
+type SIPConfig struct {
+	// Addr is the host:port the server listens on, over UDP and TCP alike.
+	Addr string `yaml:"addr"`
+	// Host is the address put in Via, Contact and SDP; empty means derived at run time from the
+	// listener (its IP, or the first non-loopback address when it listens on all interfaces).
+	Host string `yaml:"host"`
+	// ID is the platform's 20-digit SIP ID; devices are configured with it.
+	ID string `yaml:"id"`
+	// Domain is the 10-digit SIP domain, also the digest realm.
+	Domain string `yaml:"domain"`
+	// Password is the device password unless a device has its own; empty with no per-device
+	// password means devices register without authentication.
+	Password string `yaml:"password"`
+	// AutoAccept admits unknown devices that register; when false only devices in AllowList or
+	// already in the database may register.
+	AutoAccept bool `yaml:"auto_accept"`
+	// AllowList lists 20-digit device IDs that are always accepted.
+	AllowList []string `yaml:"allow_list"`
+	// KeepaliveInterval is how often devices are expected to send a keepalive.
+	KeepaliveInterval Duration `yaml:"keepalive_interval"`
+	// KeepaliveMisses is how many intervals may pass without a keepalive before a device and its
+	// channels are marked offline.
+	KeepaliveMisses int `yaml:"keepalive_misses"`
+	// QueryTimeout bounds a query to a device (DeviceInfo, RecordInfo, PresetQuery …); the API
+	// answers 504 after it.
+	QueryTimeout Duration `yaml:"query_timeout"`
+	// CatalogTimeout bounds the assembly of a catalog sent in many parts; what arrived by then
+	// is kept.
+	CatalogTimeout Duration `yaml:"catalog_timeout"`
+	// RegisterExpiresMax caps the registration lifetime granted to a device.
+	RegisterExpiresMax Duration `yaml:"register_expires_max"`
+}
+
+// RTPConfig configures the ports that GB28181 devices send PS over RTP to.
+type RTPConfig struct {
+	// Ports is the range "lo-hi" from which each stream gets a port (TCP passive and UDP).
+	Ports string `yaml:"ports"`
+	// SinglePort, when not 0, is one port shared by all UDP streams, which are told apart by
+	// SSRC; it suits firewalls and NAT that open one port only.
+	SinglePort int `yaml:"single_port"`
+}
+
 // Default returns the configuration used for every key that the file and environment leave out.
 func Default() Config {
 	return Config{
@@ -127,5 +175,20 @@ func Default() Config {
 			SegmentCount:    7,
 			IdleTimeout:     Duration(30 * time.Second),
 		},
+		SIP: SIPConfig{
+			Addr:       ":5060",
+			ID:         "34020000002000000001",
+			Domain:     "3402000000",
+			AutoAccept: true,
+			// Not nil: "allow_list: []" in a file decodes to an empty slice, and the defaults
+			// must equal what nvr.example.yaml spells out.
+			AllowList:          []string{},
+			KeepaliveInterval:  Duration(60 * time.Second),
+			KeepaliveMisses:    3,
+			QueryTimeout:       Duration(10 * time.Second),
+			CatalogTimeout:     Duration(30 * time.Second),
+			RegisterExpiresMax: Duration(24 * time.Hour),
+		},
+		RTP: RTPConfig{Ports: "30000-30999"},
 	}
 }

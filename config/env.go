@@ -45,6 +45,16 @@ var envBindings = []envBinding{
 		func(c *Config, v string) error { return setDuration(&c.Media.IdleTimeout, v) }},
 	{EnvVar{"NVR_RTSP_TRANSPORT", "rtsp.transport", "RTSP transport: " + strings.Join(rtspTransports, ", ")},
 		func(c *Config, v string) error { return setEnum(&c.RTSP.Transport, v, rtspTransports) }},
+	{EnvVar{"NVR_SIP_ADDR", "sip.addr", "GB28181 SIP listen address (UDP and TCP), host:port"},
+		func(c *Config, v string) error { c.SIP.Addr = v; return nil }},
+	{EnvVar{"NVR_SIP_ID", "sip.id", "platform SIP ID, 20 digits"},
+		func(c *Config, v string) error { c.SIP.ID = v; return nil }},
+	{EnvVar{"NVR_SIP_DOMAIN", "sip.domain", "SIP domain and digest realm, 10 digits"},
+		func(c *Config, v string) error { c.SIP.Domain = v; return nil }},
+	{EnvVar{"NVR_SIP_PASSWORD", "sip.password", "password of GB28181 devices without their own; empty = no authentication"},
+		func(c *Config, v string) error { c.SIP.Password = v; return nil }},
+	{EnvVar{"NVR_RTP_PORTS", "rtp.ports", "port range for GB28181 media, e.g. 30000-30999"},
+		func(c *Config, v string) error { c.RTP.Ports = v; return nil }},
 }
 
 // EnvVars lists the environment variables that ApplyEnv reads, in a stable order.

@@ -26,6 +26,11 @@ func TestApplyEnv(t *testing.T) {
 		"NVR_DB_DSN":             "/tmp/x.db",
 		"NVR_MEDIA_IDLE_TIMEOUT": "45",
 		"NVR_RTSP_TRANSPORT":     "tcp",
+		"NVR_SIP_ADDR":           "10.0.0.2:15060",
+		"NVR_SIP_ID":             "44010000002000000001",
+		"NVR_SIP_DOMAIN":         "4401000000",
+		"NVR_SIP_PASSWORD":       "12345678",
+		"NVR_RTP_PORTS":          "40000-40100",
 		"NVR_UNRELATED":          "ignored",
 	}))
 	if err != nil {
@@ -39,6 +44,8 @@ func TestApplyEnv(t *testing.T) {
 	want.Database = DatabaseConfig{Driver: "sqlite", DSN: "/tmp/x.db"}
 	want.Media.IdleTimeout = Duration(45 * time.Second)
 	want.RTSP.Transport = "tcp"
+	want.SIP.Addr, want.SIP.ID, want.SIP.Domain, want.SIP.Password = "10.0.0.2:15060", "44010000002000000001", "4401000000", "12345678"
+	want.RTP.Ports = "40000-40100"
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got  %+v\nwant %+v", c, want)
 	}
@@ -93,6 +100,11 @@ func TestEnvVarsTable(t *testing.T) {
 		"NVR_DB_DSN":             "/x.db",
 		"NVR_MEDIA_IDLE_TIMEOUT": "1m",
 		"NVR_RTSP_TRANSPORT":     "udp",
+		"NVR_SIP_ADDR":           ":5070",
+		"NVR_SIP_ID":             "34020000002000000002",
+		"NVR_SIP_DOMAIN":         "3402000001",
+		"NVR_SIP_PASSWORD":       "pw",
+		"NVR_RTP_PORTS":          "20000-20999",
 	}
 	keys := leafKeys()
 	seen := map[string]bool{}

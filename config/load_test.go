@@ -44,6 +44,13 @@ media:
   ring_size: 4096
 rtsp:
   read_timeout: 20   # seconds
+sip:
+  id: "44010000002000000001"
+  auto_accept: false
+  allow_list: ["44010000001320000001", "44010000001320000002"]
+  keepalive_misses: 5
+rtp:
+  single_port: 30000
 `)
 	c, err := load(path, noEnv)
 	if err != nil {
@@ -54,6 +61,9 @@ rtsp:
 	want.Media.IdleTimeout = Duration(90 * time.Second)
 	want.Media.RingSize = 4096
 	want.RTSP.ReadTimeout = Duration(20 * time.Second)
+	want.SIP.ID, want.SIP.AutoAccept, want.SIP.KeepaliveMisses = "44010000002000000001", false, 5
+	want.SIP.AllowList = []string{"44010000001320000001", "44010000001320000002"}
+	want.RTP.SinglePort = 30000
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
 	}
@@ -145,6 +155,10 @@ func TestYAMLRoundTrip(t *testing.T) {
 	in.Admin.Password = "s3cret: with # yaml chars"
 	in.Media.IdleTimeout = Duration(90 * time.Second)
 	in.Auth.TokenTTL = Duration(1500 * time.Millisecond)
+	in.SIP.AllowList = []string{"34020000001320000001"}
+	in.SIP.Password = "0123" // digits only: must come back as a string
+	in.SIP.AutoAccept = false
+	in.RTP.SinglePort = 31000
 	out, err := yaml.Marshal(in)
 	if err != nil {
 		t.Fatal(err)

@@ -85,7 +85,91 @@ func (c *Config) Validate() error {
 		add("hls.segment_count", "%d is less than %d, the fewest a live playlist may list", c.HLS.SegmentCount, minHLSSegments)
 	}
 	positive("hls.idle_timeout", c.HLS.IdleTimeout)
+
+	sipPort := -1
+	if !validHostPort(c.SIP.Addr) {
+		add("sip.addr", "%q is not a valid host:port", c.SIP.Addr)
+	} else if _, p, _ := net.SplitHostPort(c.SIP.Addr); p != "0" {
+		sipPort, _ = strconv.Atoi(p)
+	}
+	if c.SIP.Host != "" && !validHost(c.SIP.Host) {
+		add("sip.host", "%q is not an IP address or host name (without port)", c.SIP.Host)
+	}
+	if !digits(c.SIP.ID, gbIDLen) {
+		add("sip.id", "%q is not a GB28181 ID of %d digits", c.SIP.ID, gbIDLen)
+	}
+	if !digits(c.SIP.Domain, gbDomainLen) {
+		add("sip.domain", "%q is not a GB28181 domain of %d digits", c.SIP.Domain, gbDomainLen)
+	}
+	for i, id := range c.SIP.AllowList {
+		if !digits(id, gbIDLen) {
+			add(fmt.Sprintf("sip.allow_list[%d]", i), "%q is not a GB28181 ID of %d digits", id, gbIDLen)
+		}
+	}
+	positive("sip.keepalive_interval", c.SIP.KeepaliveInterval)
+	if c.SIP.KeepaliveMisses < 1 {
+		add("sip.keepalive_misses", "%d is less than 1", c.SIP.KeepaliveMisses)
+	}
+	positive("sip.query_timeout", c.SIP.QueryTimeout)
+	positive("sip.catalog_timeout", c.SIP.CatalogTimeout)
+	positive("sip.register_expires_max", c.SIP.RegisterExpiresMax)
+
+	// The SIP server listens on UDP and TCP, and so do media sessions (UDP, TCP passive): one
+	// port cannot serve both.
+	if lo, hi, err := parsePortRange(c.RTP.Ports); err != nil {
+		add("rtp.ports", "%v", err)
+	} else if sipPort >= lo && sipPort <= hi {
+		add("rtp.ports", "%s includes %d, the port of sip.addr", c.RTP.Ports, sipPort)
+	}
+	switch p := c.RTP.SinglePort; {
+	case p == 0:
+	case p < minRTPPort || p > 65535:
+		add("rtp.single_port", "%d is not 0 (off) or a port within %d-65535", p, minRTPPort)
+	case p == sipPort:
+		add("rtp.single_port", "%d is the port of sip.addr", p)
+	}
 	return errors.Join(errs...)
+}
+
+// Lengths of GB/T 28181 identifiers (Appendix D): an ID has 20 digits, a domain the first 10 of
+// the platform's ID.
+const (
+	gbIDLen     = 20
+	gbDomainLen = 10
+)
+
+// digits reports whether s is exactly n ASCII digits.
+func digits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validHost reports whether h is an IP address or a DNS host name (RFC 1123 labels), with no port.
+func validHost(h string) bool {
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	if len(h) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '-' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // validHostPort reports whether addr is host:port with a numeric port, as net.Listen wants.

@@ -68,6 +68,44 @@ func TestValidate(t *testing.T) {
 		{"hls segment", func(c *Config) { c.HLS.SegmentDuration = 0 }, "config: hls.segment_duration: 0s must be greater than 0"},
 		{"hls count", func(c *Config) { c.HLS.SegmentCount = 2 }, "config: hls.segment_count: 2 is less than 3, the fewest a live playlist may list"},
 		{"hls idle", func(c *Config) { c.HLS.IdleTimeout = 0 }, "config: hls.idle_timeout: 0s must be greater than 0"},
+		{"sip addr", func(c *Config) { c.SIP.Addr = "5060" }, `config: sip.addr: "5060" is not a valid host:port`},
+		{"sip addr host", func(c *Config) { c.SIP.Addr = "192.0.2.1:0" }, ""},
+		{"sip host with port", func(c *Config) { c.SIP.Host = "192.0.2.1:5060" },
+			`config: sip.host: "192.0.2.1:5060" is not an IP address or host name (without port)`},
+		{"sip host name", func(c *Config) { c.SIP.Host = "nvr.example.com" }, ""},
+		{"sip host ipv6", func(c *Config) { c.SIP.Host = "2001:db8::1" }, ""},
+		{"sip host bad label", func(c *Config) { c.SIP.Host = "-nvr.example" },
+			`config: sip.host: "-nvr.example" is not an IP address or host name (without port)`},
+		{"sip id short", func(c *Config) { c.SIP.ID = "3402000000200000001" },
+			`config: sip.id: "3402000000200000001" is not a GB28181 ID of 20 digits`},
+		{"sip id letters", func(c *Config) { c.SIP.ID = "3402000000200000000A" },
+			`config: sip.id: "3402000000200000000A" is not a GB28181 ID of 20 digits`},
+		{"sip domain", func(c *Config) { c.SIP.Domain = "340200" }, `config: sip.domain: "340200" is not a GB28181 domain of 10 digits`},
+		{"sip allow list", func(c *Config) { c.SIP.AllowList = []string{"34020000001320000001", "cam1"} },
+			`config: sip.allow_list[1]: "cam1" is not a GB28181 ID of 20 digits`},
+		{"sip allow list ok", func(c *Config) { c.SIP.AllowList = []string{"34020000001320000001"}; c.SIP.AutoAccept = false }, ""},
+		{"sip keepalive", func(c *Config) { c.SIP.KeepaliveInterval = 0 }, "config: sip.keepalive_interval: 0s must be greater than 0"},
+		{"sip misses", func(c *Config) { c.SIP.KeepaliveMisses = 0 }, "config: sip.keepalive_misses: 0 is less than 1"},
+		{"sip misses one", func(c *Config) { c.SIP.KeepaliveMisses = 1 }, ""},
+		{"sip query", func(c *Config) { c.SIP.QueryTimeout = 0 }, "config: sip.query_timeout: 0s must be greater than 0"},
+		{"sip catalog", func(c *Config) { c.SIP.CatalogTimeout = Duration(-time.Second) }, "config: sip.catalog_timeout: -1s must be greater than 0"},
+		{"sip expires", func(c *Config) { c.SIP.RegisterExpiresMax = 0 }, "config: sip.register_expires_max: 0s must be greater than 0"},
+		{"rtp ports syntax", func(c *Config) { c.RTP.Ports = "30000" }, `config: rtp.ports: "30000" is not a port range such as 30000-30999`},
+		{"rtp ports letters", func(c *Config) { c.RTP.Ports = "a-b" }, `config: rtp.ports: "a-b" is not a port range such as 30000-30999`},
+		{"rtp ports low", func(c *Config) { c.RTP.Ports = "1023-2000" },
+			`config: rtp.ports: "1023-2000" is not a range of ports within 1024-65535 with the lower port first`},
+		{"rtp ports high", func(c *Config) { c.RTP.Ports = "60000-65536" },
+			`config: rtp.ports: "60000-65536" is not a range of ports within 1024-65535 with the lower port first`},
+		{"rtp ports order", func(c *Config) { c.RTP.Ports = "31000-30000" },
+			`config: rtp.ports: "31000-30000" is not a range of ports within 1024-65535 with the lower port first`},
+		{"rtp ports bounds", func(c *Config) { c.SIP.Addr = ":1023"; c.RTP.Ports = "1024-65535" }, ""},
+		{"rtp one port", func(c *Config) { c.RTP.Ports = "30000-30000" }, ""},
+		{"rtp ports hold sip", func(c *Config) { c.RTP.Ports = "5000-6000" }, "config: rtp.ports: 5000-6000 includes 5060, the port of sip.addr"},
+		{"rtp ports any sip port", func(c *Config) { c.SIP.Addr = ":0"; c.RTP.Ports = "1024-65535" }, ""},
+		{"rtp single port", func(c *Config) { c.RTP.SinglePort = 30000 }, ""},
+		{"rtp single port low", func(c *Config) { c.RTP.SinglePort = 554 },
+			"config: rtp.single_port: 554 is not 0 (off) or a port within 1024-65535"},
+		{"rtp single port sip", func(c *Config) { c.RTP.SinglePort = 5060 }, "config: rtp.single_port: 5060 is the port of sip.addr"},
 		{"two problems", func(c *Config) { c.Log.Level = "x"; c.HLS.SegmentCount = 0 },
 			"config: log.level: \"x\" is not one of debug, info, warn, error\nconfig: hls.segment_count: 0 is less than 3, the fewest a live playlist may list"},
 	}
@@ -113,5 +151,28 @@ func TestValidateDataDirNotWritable(t *testing.T) {
 	want := "config: data_dir: " + dir + " is not writable: permission denied"
 	if err := c.Validate(); err == nil || err.Error() != want {
 		t.Errorf("error %v, want %q", err, want)
+	}
+}
+
+func TestPortRange(t *testing.T) {
+	tests := []struct {
+		ports  string
+		lo, hi int
+	}{
+		{"30000-30999", 30000, 30999},
+		{" 1024 - 65535 ", 1024, 65535},
+		{"30000-30000", 30000, 30000},
+		{"30999-30000", 0, 0},
+		{"30000", 0, 0},
+		{"", 0, 0},
+		{"0-100", 0, 0},
+	}
+	for _, tt := range tests {
+		if lo, hi := (RTPConfig{Ports: tt.ports}).PortRange(); lo != tt.lo || hi != tt.hi {
+			t.Errorf("PortRange(%q) = %d, %d, want %d, %d", tt.ports, lo, hi, tt.lo, tt.hi)
+		}
+	}
+	if lo, hi := Default().RTP.PortRange(); lo != 30000 || hi != 30999 {
+		t.Errorf("default range %d-%d", lo, hi)
 	}
 }

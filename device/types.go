@@ -20,6 +20,9 @@ const (
 )
 
 // Device is a camera or recorder known to the platform; it owns one or more channels.
+//
+// The fields after URL describe GB28181 devices and stay zero for the other types. A zero
+// time.Time means "never" (stored as NULL).
 type Device struct {
 	ID   int64
 	Type Type
@@ -28,6 +31,40 @@ type Device struct {
 	URL       string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// GBID is the device's 20-digit GB/T 28181 ID (Appendix D); empty for other types. It is
+	// unique among devices that have one.
+	GBID string
+	// Manufacturer, Model and Firmware are what the device reported in its DeviceInfo answer.
+	Manufacturer string
+	Model        string
+	Firmware     string
+	// Transport is the SIP transport the device registered over: TransportUDP or TransportTCP.
+	Transport string
+	// RemoteAddr is the source "ip:port" of the device's last REGISTER or MESSAGE; requests to
+	// the device go there, not to its Via or Contact address, which are wrong behind NAT.
+	RemoteAddr string
+	// Charset is the encoding of the device's MANSCDP bodies: CharsetGB2312, CharsetGB18030 or
+	// CharsetUTF8. Empty means not known yet: GB2312, the standard's default, with fallback.
+	Charset string
+	// Online reports whether the device is registered and its keepalives arrive.
+	Online bool
+	// RegisteredAt is the time of the last successful REGISTER.
+	RegisteredAt time.Time
+	// LastKeepalive is the time of the last keepalive.
+	LastKeepalive time.Time
+	// ExpiresAt is when the current registration runs out unless refreshed.
+	ExpiresAt time.Time
+	// Password overrides the global SIP password for this device; empty means the global one.
+	Password string
+	// StreamTransport is how the device sends media: StreamUDP, StreamTCPPassive or
+	// StreamTCPActive. Stores write an empty value as StreamUDP, the default.
+	StreamTransport string
+	// Longitude and Latitude are the last position reported by MobilePosition, in degrees.
+	Longitude float64
+	Latitude  float64
+	// PositionAt is when that position was reported.
+	PositionAt time.Time
 }
 
 // Channel is one video source of a device, i.e. one live stream.
@@ -41,6 +78,30 @@ type Channel struct {
 	AlwaysOn  bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// The fields below come from a GB28181 Catalog (GB/T 28181-2016 A.2.4.4) and stay zero for
+	// the channels of other device types.
+
+	// GBID is the channel's ID in the device's catalog: 20 digits, or 2 to 8 digits for a civil
+	// code node. It is unique within the device.
+	GBID string
+	// ParentID is the GBID of the node above this one in the catalog tree (the device, a
+	// business group or a virtual organisation); empty for a top-level node.
+	ParentID     string
+	Manufacturer string
+	Model        string
+	// Status is ChannelOn or ChannelOff as the device reports it; empty for non-GB channels.
+	Status string
+	// PTZType is one of the PTZ* constants; PTZUnknown when the device does not say.
+	PTZType   int
+	CivilCode string
+	Address   string
+	// Longitude and Latitude are in degrees; 0 when the device does not say.
+	Longitude float64
+	Latitude  float64
+	// Kind says what the catalog item is: KindChannel (a video source) or a node of the tree.
+	// Stores write an empty value as KindChannel, the default.
+	Kind string
 }
 
 // User is an account that may log in to the web console and API.

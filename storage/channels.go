@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"gorm.io/gorm"
 
@@ -36,18 +37,32 @@ func (db *DB) Channel(ctx context.Context, id int64) (*device.Channel, error) {
 	return row.toDomain(), nil
 }
 
-// UpdateChannel stores c's Name, URL and AlwaysOn and sets its UpdatedAt; the channel stays
-// with its device. It returns device.ErrNotFound when no channel has c.ID.
+// UpdateChannel stores every field of c except DeviceID and CreatedAt (the channel stays with
+// its device), sets its UpdatedAt and writes an empty Kind as the default. It returns
+// device.ErrNotFound when no channel has c.ID and device.ErrConflict when another channel of
+// the device has c.GBID.
 func (db *DB) UpdateChannel(ctx context.Context, c *device.Channel) error {
 	if c == nil {
 		return errors.New("storage: update channel: nil channel")
 	}
 	now := db.now()
+	r := newChannelRow(c)
 	res := db.gorm.WithContext(ctx).Model(&channelRow{}).Where("id = ?", c.ID).Updates(map[string]any{
-		"name":       c.Name,
-		"url":        c.URL,
-		"always_on":  c.AlwaysOn,
-		"updated_at": now,
+		"name":         r.Name,
+		"url":          r.URL,
+		"always_on":    r.AlwaysOn,
+		"updated_at":   now,
+		"gb_id":        r.GBID,
+		"parent_id":    r.ParentID,
+		"manufacturer": r.Manufacturer,
+		"model":        r.Model,
+		"status":       r.Status,
+		"ptz_type":     r.PTZType,
+		"civil_code":   r.CivilCode,
+		"address":      r.Address,
+		"longitude":    r.Longitude,
+		"latitude":     r.Latitude,
+		"kind":         r.Kind,
 	})
 	if res.Error != nil {
 		return wrap(res.Error, "update channel %d", c.ID)
@@ -55,6 +70,63 @@ func (db *DB) UpdateChannel(ctx context.Context, c *device.Channel) error {
 	if res.RowsAffected == 0 {
 		return wrap(gorm.ErrRecordNotFound, "update channel %d", c.ID)
 	}
-	c.UpdatedAt = now
+	c.UpdatedAt, c.Kind = now, r.Kind
 	return nil
+}
+
+// ChannelByGBID returns the channel of the device with this catalog ID, or device.ErrNotFound
+// (also for an empty ID, which non-GB channels share).
+func (db *DB) ChannelByGBID(ctx context.Context, deviceID int64, gbID string) (*device.Channel, error) {
+	if gbID == "" {
+		return nil, wrap(gorm.ErrRecordNotFound, "channel %q of device %d", gbID, deviceID)
+	}
+	var row channelRow
+	err := db.gorm.WithContext(ctx).Where("device_id = ? AND gb_id = ?", deviceID, gbID).Take(&row).Error
+	if err != nil {
+		return nil, wrap(err, "channel %q of device %d", gbID, deviceID)
+	}
+	return row.toDomain(), nil
+}
+
+// DeleteChannelsByGBID deletes the device's channels with these catalog IDs (a Catalog NOTIFY
+// with Event DEL) in one transaction and returns how many it deleted; unknown IDs are skipped.
+func (db *DB) DeleteChannelsByGBID(ctx context.Context, deviceID int64, gbIDs []string) (int, error) {
+	n := 0
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for batch := range slices.Chunk(gbIDs, idBatch) {
+			res := tx.Where("device_id = ? AND gb_id <> '' AND gb_id IN ?", deviceID, batch).Delete(&channelRow{})
+			if res.Error != nil {
+				return res.Error
+			}
+			n += int(res.RowsAffected)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, wrap(err, "delete channels of device %d", deviceID)
+	}
+	return n, nil
+}
+
+// SetChannelsStatus sets the Status of the device's channels with these catalog IDs, or of all
+// its channels when gbIDs is nil (the device went offline); an empty non-nil gbIDs changes
+// nothing. Unknown IDs are skipped. UpdatedAt changes only on channels whose status changed.
+func (db *DB) SetChannelsStatus(ctx context.Context, deviceID int64, gbIDs []string, status string) error {
+	now := db.now()
+	set := map[string]any{"status": status, "updated_at": now}
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q := func() *gorm.DB {
+			return tx.Model(&channelRow{}).Where("device_id = ? AND status <> ?", deviceID, status)
+		}
+		if gbIDs == nil {
+			return q().UpdateColumns(set).Error
+		}
+		for batch := range slices.Chunk(gbIDs, idBatch) {
+			if err := q().Where("gb_id <> '' AND gb_id IN ?", batch).UpdateColumns(set).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap(err, "set status of channels of device %d", deviceID)
 }

@@ -16,8 +16,9 @@ func (db *DB) now() time.Time {
 }
 
 // CreateDevice stores d and its channels in one transaction, so that a device never exists
-// without the channels it was added with. It fills the IDs, each channel's DeviceID and all
-// timestamps.
+// without the channels it was added with. It fills the IDs, each channel's DeviceID, all
+// timestamps and the defaults of empty fields (Device.StreamTransport, Channel.Kind). A GBID
+// that another device already has yields device.ErrConflict.
 func (db *DB) CreateDevice(ctx context.Context, d *device.Device, chans []*device.Channel) error {
 	if d == nil {
 		return errors.New("storage: create device: nil device")
@@ -51,9 +52,10 @@ func (db *DB) CreateDevice(ctx context.Context, d *device.Device, chans []*devic
 	}
 
 	// Copy back only after the commit, so a failed call leaves the caller's values untouched.
-	d.ID, d.CreatedAt, d.UpdatedAt = drow.ID, drow.CreatedAt, drow.UpdatedAt
+	d.ID, d.CreatedAt, d.UpdatedAt, d.StreamTransport = drow.ID, drow.CreatedAt, drow.UpdatedAt, drow.StreamTransport
 	for i, c := range chans {
 		c.ID, c.DeviceID, c.CreatedAt, c.UpdatedAt = crows[i].ID, crows[i].DeviceID, crows[i].CreatedAt, crows[i].UpdatedAt
+		c.Kind = crows[i].Kind
 	}
 	return nil
 }
@@ -103,18 +105,40 @@ func (db *DB) ListDevices(ctx context.Context, opts device.ListOptions) ([]*devi
 	return out, total, nil
 }
 
-// UpdateDevice stores d's Type, Name and URL and sets its UpdatedAt; CreatedAt is kept.
-// It returns device.ErrNotFound when no device has d.ID.
+// UpdateDevice stores every field of d except CreatedAt and sets its UpdatedAt (and the default
+// of an empty StreamTransport). It returns device.ErrNotFound when no device has d.ID and
+// device.ErrConflict when another device has d.GBID.
+//
+// It writes the whole record, liveness included, so a read-modify-write here can undo a
+// keepalive that landed in between; code that only tracks liveness uses SetDeviceOnline,
+// TouchKeepalive and SetDevicePosition, which write just their columns.
 func (db *DB) UpdateDevice(ctx context.Context, d *device.Device) error {
 	if d == nil {
 		return errors.New("storage: update device: nil device")
 	}
 	now := db.now()
+	r := newDeviceRow(d)
 	res := db.gorm.WithContext(ctx).Model(&deviceRow{}).Where("id = ?", d.ID).Updates(map[string]any{
-		"type":       string(d.Type),
-		"name":       d.Name,
-		"url":        d.URL,
-		"updated_at": now,
+		"type":             r.Type,
+		"name":             r.Name,
+		"url":              r.URL,
+		"updated_at":       now,
+		"gb_id":            r.GBID,
+		"manufacturer":     r.Manufacturer,
+		"model":            r.Model,
+		"firmware":         r.Firmware,
+		"transport":        r.Transport,
+		"remote_addr":      r.RemoteAddr,
+		"charset":          r.Charset,
+		"online":           r.Online,
+		"registered_at":    r.RegisteredAt,
+		"last_keepalive":   r.LastKeepalive,
+		"expires_at":       r.ExpiresAt,
+		"password":         r.Password,
+		"stream_transport": r.StreamTransport,
+		"longitude":        r.Longitude,
+		"latitude":         r.Latitude,
+		"position_at":      r.PositionAt,
 	})
 	if res.Error != nil {
 		return wrap(res.Error, "update device %d", d.ID)
@@ -122,7 +146,7 @@ func (db *DB) UpdateDevice(ctx context.Context, d *device.Device) error {
 	if res.RowsAffected == 0 {
 		return wrap(gorm.ErrRecordNotFound, "update device %d", d.ID)
 	}
-	d.UpdatedAt = now
+	d.UpdatedAt, d.StreamTransport = now, r.StreamTransport
 	return nil
 }
 
@@ -135,6 +159,73 @@ func (db *DB) DeleteDevice(ctx context.Context, id int64) error {
 	}
 	if res.RowsAffected == 0 {
 		return wrap(gorm.ErrRecordNotFound, "delete device %d", id)
+	}
+	return nil
+}
+
+// DeviceByGBID returns the device with this GB ID, or device.ErrNotFound (also for an empty ID,
+// which non-GB devices share).
+func (db *DB) DeviceByGBID(ctx context.Context, gbID string) (*device.Device, error) {
+	if gbID == "" {
+		return nil, wrap(gorm.ErrRecordNotFound, "device with GB ID %q", gbID)
+	}
+	var row deviceRow
+	if err := db.gorm.WithContext(ctx).Where("gb_id = ?", gbID).Take(&row).Error; err != nil {
+		return nil, wrap(err, "device with GB ID %q", gbID)
+	}
+	return row.toDomain(), nil
+}
+
+// OnlineGBDevices returns the GB28181 devices marked online, ordered by ID, for the watchdog
+// that marks them offline when their keepalives stop.
+func (db *DB) OnlineGBDevices(ctx context.Context) ([]*device.Device, error) {
+	var rows []deviceRow
+	err := db.gorm.WithContext(ctx).Where("type = ? AND online", string(device.TypeGB28181)).Order("id").Find(&rows).Error
+	if err != nil {
+		return nil, wrap(err, "online GB28181 devices")
+	}
+	out := make([]*device.Device, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, nil
+}
+
+// SetDeviceOnline marks a device online or offline. Like the other liveness setters it leaves
+// UpdatedAt alone: that tracks changes to the device record, and keepalives from thousands of
+// devices are not such changes. It returns device.ErrNotFound when no device has this ID.
+func (db *DB) SetDeviceOnline(ctx context.Context, id int64, online bool) error {
+	return db.setDeviceColumns(ctx, id, "set online of device", map[string]any{"online": online})
+}
+
+// TouchKeepalive records a keepalive received at at, which also marks the device online. It
+// returns device.ErrNotFound when no device has this ID.
+func (db *DB) TouchKeepalive(ctx context.Context, id int64, at time.Time) error {
+	return db.setDeviceColumns(ctx, id, "keepalive of device", map[string]any{
+		"last_keepalive": nullTime(at),
+		"online":         true,
+	})
+}
+
+// SetDevicePosition records the position a device reported at at (MobilePosition). It returns
+// device.ErrNotFound when no device has this ID.
+func (db *DB) SetDevicePosition(ctx context.Context, id int64, lon, lat float64, at time.Time) error {
+	return db.setDeviceColumns(ctx, id, "set position of device", map[string]any{
+		"longitude":   lon,
+		"latitude":    lat,
+		"position_at": nullTime(at),
+	})
+}
+
+// setDeviceColumns writes cols to the device with this ID, without touching UpdatedAt.
+func (db *DB) setDeviceColumns(ctx context.Context, id int64, what string, cols map[string]any) error {
+	// UpdateColumns skips gorm's automatic updated_at.
+	res := db.gorm.WithContext(ctx).Model(&deviceRow{}).Where("id = ?", id).UpdateColumns(cols)
+	if res.Error != nil {
+		return wrap(res.Error, "%s %d", what, id)
+	}
+	if res.RowsAffected == 0 {
+		return wrap(gorm.ErrRecordNotFound, "%s %d", what, id)
 	}
 	return nil
 }
