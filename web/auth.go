@@ -115,13 +115,11 @@ func (a *Auth) Verify(token string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	got, err := base64.RawURLEncoding.DecodeString(mac)
-	if err != nil {
-		return "", false
-	}
+	// Compare the canonical text of the MAC, not decoded bytes: lenient
+	// base64 decoding would give one token several valid spellings.
 	m := hmac.New(sha256.New, a.secret)
 	m.Write([]byte(payload))
-	if !hmac.Equal(got, m.Sum(nil)) {
+	if !hmac.Equal([]byte(mac), []byte(base64.RawURLEncoding.EncodeToString(m.Sum(nil)))) {
 		return "", false
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(payload)

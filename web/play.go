@@ -45,7 +45,7 @@ func (s *Server) playFLV(c *gin.Context) {
 		return
 	}
 	defer release()
-	flv.ServeHTTP(c.Writer, c.Request, st, s.log)
+	flv.ServeHTTP(c.Writer, c.Request, st, s.Logger)
 }
 
 func (s *Server) playWSFLV(c *gin.Context) {
@@ -54,7 +54,7 @@ func (s *Server) playWSFLV(c *gin.Context) {
 		return
 	}
 	defer release()
-	flv.ServeWS(c.Writer, c.Request, st, s.log)
+	flv.ServeWS(c.Writer, c.Request, st, s.Logger)
 }
 
 func (s *Server) playWSFMP4(c *gin.Context) {
@@ -63,7 +63,7 @@ func (s *Server) playWSFMP4(c *gin.Context) {
 		return
 	}
 	defer release()
-	fmp4.ServeWS(c.Writer, c.Request, st, s.log)
+	fmp4.ServeWS(c.Writer, c.Request, st, s.Logger)
 }
 
 // playHLS hands HLS requests to the manager, which keeps one muxer per
