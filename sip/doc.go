@@ -2,9 +2,11 @@
 // server (UDP and TCP on one address, gosip behind our own transport in
 // sip/transport), the registrar with MD5 digest authentication (sip/digest),
 // the in-memory table of where each registered device can be reached, the
-// hand-over of MESSAGE and NOTIFY bodies, and SendMessage for queries and
-// control. Later parts of the package add the MANSCDP codec (sip/manscdp),
-// PTZ (sip/ptz), GB SDP and INVITE/BYE dialogs, and MANSRTSP.
+// hand-over of MESSAGE and NOTIFY bodies, SendMessage for queries and
+// control, and Subscribe for SUBSCRIBE dialogs (RFC 6665). The MANSCDP
+// codec is sip/manscdp, PTZ sip/ptz, and sip/gb the GB/T 28181 protocol
+// client (queries, controls, subscriptions, notifications) built on this
+// server. Later parts add GB SDP and INVITE/BYE dialogs, and MANSRTSP.
 //
 // It speaks to the rest of the platform only through the interfaces it
 // declares (Registry, MessageHandler, Credentials) and never imports media,

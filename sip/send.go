@@ -43,7 +43,7 @@ func (s *Server) SendMessage(ctx context.Context, deviceID string, body []byte) 
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrNotRegistered, deviceID)
 	}
-	req := s.newRequest(sip.MESSAGE, reg, ContentTypeMANSCDP, body)
+	req := s.newRequest(sip.MESSAGE, reg, ContentTypeMANSCDP, body, nil)
 	res, err := s.do(ctx, req)
 	if err != nil {
 		return fmt.Errorf("MESSAGE to %s: %w", deviceID, err)
@@ -54,8 +54,17 @@ func (s *Server) SendMessage(ctx context.Context, deviceID string, body []byte) 
 	return nil
 }
 
-// newRequest builds an out-of-dialog request to a registered device.
-func (s *Server) newRequest(method sip.RequestMethod, reg RegisterInfo, contentType string, body []byte) sip.Request {
+// dialogIDs identify a dialog's requests (RFC 3261 §12.2.1.1): the Call-ID,
+// the tags and the CSeq of the next request.
+type dialogIDs struct {
+	callID, fromTag, toTag string
+	cseq                   uint32
+}
+
+// newRequest builds a request to a registered device: out of dialog when
+// dlg is nil, in dlg otherwise. extra headers follow the standard ones.
+func (s *Server) newRequest(method sip.RequestMethod, reg RegisterInfo, contentType string, body []byte,
+	dlg *dialogIDs, extra ...sip.Header) sip.Request {
 	host, port := splitHostPort(reg.RemoteAddr)
 	ruri := &sip.SipUri{FUser: sip.String{Str: reg.DeviceID}, FHost: host, FPort: port}
 	myPort := s.port
@@ -64,17 +73,25 @@ func (s *Server) newRequest(method sip.RequestMethod, reg RegisterInfo, contentT
 		Host: s.host, Port: &myPort,
 		Params: sip.NewParams().Add("rport", nil).Add("branch", sip.String{Str: transport.NewBranch()}),
 	}}
+	ids := dialogIDs{callID: token(12), fromTag: token(4), cseq: s.cseq.Add(1)}
+	if dlg != nil {
+		ids = *dlg
+	}
 	from := &sip.FromHeader{
 		Address: &sip.SipUri{FUser: sip.String{Str: s.ID}, FHost: s.Domain},
-		Params:  sip.NewParams().Add("tag", sip.String{Str: token(4)}),
+		Params:  sip.NewParams().Add("tag", sip.String{Str: ids.fromTag}),
 	}
 	to := &sip.ToHeader{Address: &sip.SipUri{FUser: sip.String{Str: reg.DeviceID}, FHost: s.Domain}}
-	callID := sip.CallID(token(12))
-	cseq := &sip.CSeq{SeqNo: s.cseq.Add(1), MethodName: method}
+	if ids.toTag != "" {
+		to.Params = sip.NewParams().Add("tag", sip.String{Str: ids.toTag})
+	}
+	callID := sip.CallID(ids.callID)
+	cseq := &sip.CSeq{SeqNo: ids.cseq, MethodName: method}
 	maxFwd := sip.MaxForwards(70)
 	contact := &sip.ContactHeader{Address: &sip.SipUri{FUser: sip.String{Str: s.ID}, FHost: s.host, FPort: &myPort}}
 	ua := sip.UserAgentHeader(s.UserAgent)
 	hdrs := []sip.Header{via, from, to, &callID, cseq, contact, &maxFwd, &ua}
+	hdrs = append(hdrs, extra...)
 	if contentType != "" {
 		ct := sip.ContentType(contentType)
 		hdrs = append(hdrs, &ct)

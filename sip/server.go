@@ -101,7 +101,9 @@ type Server struct {
 
 	log    *slog.Logger
 	tp     *transport.Layer
+	tpErrs chan error // gosip's view of the transport's errors; closed by Close
 	gs     gosip.Server
+	active handlers
 	nonces *digest.Nonces
 	allow  map[string]struct{}
 	regs   registrations
@@ -175,7 +177,8 @@ func (s *Server) Initialize() error {
 		s.host = advertisedHost(host)
 	}
 
-	tp := s.tp
+	s.tpErrs = make(chan error)
+	tp := gosipLayer{Layer: s.tp, errs: s.tpErrs}
 	s.gs = gosip.NewServer(
 		// gosip resolves Host and hands the IP to the transport factory,
 		// which ignores it: our transport never rewrites Via. A name that
@@ -192,7 +195,7 @@ func (s *Server) Initialize() error {
 		sip.OPTIONS:  s.onOptions,
 	}
 	for m, h := range handlers {
-		_ = s.gs.OnRequest(m, h) // never fails
+		_ = s.gs.OnRequest(m, s.active.track(h)) // never fails
 	}
 	s.wg.Add(1)
 	go s.sweep()
@@ -238,7 +241,20 @@ func (s *Server) Close() error {
 			return // Initialize failed or was not called
 		}
 		s.cancel()
-		s.gs.Shutdown()
+		// Requests that arrive during Close must not reach gosip's
+		// shutdown, whose races go test -race reports:
+		//  1. The handlers running finish while the transport can still
+		//     answer; requests arriving from now on are left unanswered
+		//     (a gosip server transaction answered after its layer was
+		//     cancelled sends on a channel being closed).
+		//  2. gosip's Shutdown waits for its handlers with a WaitGroup
+		//     whose Add is in its serve loop: called from here it races
+		//     that loop. Ending the transport's error channel makes the
+		//     serve loop return and run Shutdown itself, which cancels
+		//     the transport on its way.
+		s.active.closeAndWait()
+		close(s.tpErrs)
+		<-s.tp.Done()
 		s.wg.Wait()
 		s.log.Info("sip server stopped")
 	})
@@ -311,4 +327,57 @@ func (s *Server) respond(tx sip.ServerTransaction, req sip.Request, code int, re
 // check of the platform.
 func (s *Server) onOptions(req sip.Request, tx sip.ServerTransaction) {
 	s.respond(tx, req, 200, "OK")
+}
+
+// gosipLayer is the transport as gosip sees it: Close ends its Errors
+// channel to make gosip shut down from its own serve loop.
+type gosipLayer struct {
+	*transport.Layer
+	errs chan error
+}
+
+// Errors implements gosip's transport.Layer.
+func (l gosipLayer) Errors() <-chan error { return l.errs }
+
+// handlers counts the request handlers running, so that Close returns only
+// once none is and none starts after it (a mutex, not a WaitGroup: a
+// handler may start while Close waits).
+type handlers struct {
+	mu     sync.Mutex
+	n      int
+	closed bool
+	idle   *sync.Cond
+}
+
+func (h *handlers) track(fn gosip.RequestHandler) gosip.RequestHandler {
+	return func(req sip.Request, tx sip.ServerTransaction) {
+		h.mu.Lock()
+		if h.closed {
+			h.mu.Unlock()
+			return
+		}
+		h.n++
+		h.mu.Unlock()
+		defer func() {
+			h.mu.Lock()
+			h.n--
+			if h.n == 0 && h.idle != nil {
+				h.idle.Broadcast()
+			}
+			h.mu.Unlock()
+		}()
+		fn(req, tx)
+	}
+}
+
+func (h *handlers) closeAndWait() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	if h.idle == nil {
+		h.idle = sync.NewCond(&h.mu)
+	}
+	for h.n > 0 {
+		h.idle.Wait()
+	}
 }

@@ -10,7 +10,8 @@ import (
 )
 
 // deviceDTO is a device as the API shows it. Passwords never leave the
-// server: the URL's password is masked.
+// server: the URL's password is masked, a GB device's password is only
+// has_password.
 type deviceDTO struct {
 	ID        int64     `json:"id"`
 	Type      string    `json:"type"`
@@ -22,6 +23,55 @@ type deviceDTO struct {
 	Channels  int       `json:"channel_count"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// The fields of GB28181 devices, absent for the others.
+	*gbDeviceDTO
+}
+
+// gbDeviceDTO holds the fields of a GB28181 device. Times the device never
+// reached are null.
+type gbDeviceDTO struct {
+	GBID            string     `json:"gb_id"`
+	Online          bool       `json:"online"`
+	LastKeepalive   *time.Time `json:"last_keepalive"`
+	RegisteredAt    *time.Time `json:"registered_at"`
+	ExpiresAt       *time.Time `json:"expires_at"`
+	Manufacturer    string     `json:"manufacturer"`
+	Model           string     `json:"model"`
+	Firmware        string     `json:"firmware"`
+	Transport       string     `json:"transport"`
+	RemoteAddr      string     `json:"remote_addr"`
+	Charset         string     `json:"charset"`
+	StreamTransport string     `json:"stream_transport"`
+	HasPassword     bool       `json:"has_password"`
+	Longitude       *float64   `json:"longitude,omitempty"`
+	Latitude        *float64   `json:"latitude,omitempty"`
+	PositionAt      *time.Time `json:"position_at,omitempty"`
+}
+
+// timePtr returns nil for the zero time, which the API shows as null.
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func gbDeviceFrom(d *device.Device) *gbDeviceDTO {
+	if d.Type != device.TypeGB28181 {
+		return nil
+	}
+	out := &gbDeviceDTO{
+		GBID: d.GBID, Online: d.Online, LastKeepalive: timePtr(d.LastKeepalive),
+		RegisteredAt: timePtr(d.RegisteredAt), ExpiresAt: timePtr(d.ExpiresAt),
+		Manufacturer: d.Manufacturer, Model: d.Model, Firmware: d.Firmware,
+		Transport: d.Transport, RemoteAddr: d.RemoteAddr, Charset: d.Charset,
+		StreamTransport: d.StreamTransport, HasPassword: d.Password != "",
+	}
+	if !d.PositionAt.IsZero() {
+		lon, lat := d.Longitude, d.Latitude
+		out.Longitude, out.Latitude, out.PositionAt = &lon, &lat, timePtr(d.PositionAt)
+	}
+	return out
 }
 
 type playURLs struct {
@@ -31,18 +81,39 @@ type playURLs struct {
 	WSFMP4 string `json:"ws_fmp4"`
 }
 
+// channelDTO is a channel as the API shows it. status is the stream's state
+// (idle, connecting, online, error) for RTSP channels and the catalog's ON/OFF
+// for GB28181 channels (OFF while the device is offline); stream_status is the
+// stream's state for every channel.
 type channelDTO struct {
-	ID         int64     `json:"id"`
-	DeviceID   int64     `json:"device_id"`
-	Name       string    `json:"name"`
-	Status     string    `json:"status"`
-	LastError  string    `json:"last_error,omitempty"`
-	StatusTime time.Time `json:"status_since"`
-	AlwaysOn   bool      `json:"always_on"`
-	Stream     string    `json:"stream"`
-	Play       playURLs  `json:"play"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	ID           int64     `json:"id"`
+	DeviceID     int64     `json:"device_id"`
+	Name         string    `json:"name"`
+	Status       string    `json:"status"`
+	StreamStatus string    `json:"stream_status"`
+	LastError    string    `json:"last_error,omitempty"`
+	StatusTime   time.Time `json:"status_since"`
+	AlwaysOn     bool      `json:"always_on"`
+	Stream       string    `json:"stream"`
+	Play         playURLs  `json:"play"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	// The fields of GB28181 channels, absent for the others.
+	*gbChannelDTO
+}
+
+// gbChannelDTO holds the catalog fields of a GB28181 channel.
+type gbChannelDTO struct {
+	GBID         string  `json:"gb_id"`
+	ParentID     string  `json:"parent_id"`
+	Kind         string  `json:"kind"`
+	PTZType      int     `json:"ptz_type"`
+	CivilCode    string  `json:"civil_code"`
+	Address      string  `json:"address"`
+	Longitude    float64 `json:"longitude"`
+	Latitude     float64 `json:"latitude"`
+	Manufacturer string  `json:"manufacturer"`
+	Model        string  `json:"model"`
 }
 
 func playFor(name string) playURLs {
@@ -54,21 +125,36 @@ func playFor(name string) playURLs {
 	}
 }
 
-func (s *Server) channelDTO(ch *device.Channel) channelDTO {
+// channelDTO shows a channel; deviceOnline is its device's Online, which
+// turns a GB channel's status OFF while the device is offline.
+func (s *Server) channelDTO(ch *device.Channel, deviceOnline bool) channelDTO {
 	st := s.Hub.Status(ch.StreamName())
-	return channelDTO{
+	out := channelDTO{
 		ID: ch.ID, DeviceID: ch.DeviceID, Name: ch.Name,
-		Status: string(st.State), LastError: st.Err, StatusTime: st.Since,
+		Status: string(st.State), StreamStatus: string(st.State), LastError: st.Err, StatusTime: st.Since,
 		AlwaysOn: ch.AlwaysOn, Stream: ch.StreamName(), Play: playFor(ch.StreamName()),
 		CreatedAt: ch.CreatedAt, UpdatedAt: ch.UpdatedAt,
 	}
+	if ch.GBID != "" {
+		out.Status = device.ChannelOff
+		if deviceOnline && ch.Status == device.ChannelOn {
+			out.Status = device.ChannelOn
+		}
+		out.gbChannelDTO = &gbChannelDTO{
+			GBID: ch.GBID, ParentID: ch.ParentID, Kind: ch.Kind, PTZType: ch.PTZType,
+			CivilCode: ch.CivilCode, Address: ch.Address, Longitude: ch.Longitude, Latitude: ch.Latitude,
+			Manufacturer: ch.Manufacturer, Model: ch.Model,
+		}
+	}
+	return out
 }
 
 // deviceDTO sums up a device's channels: it is online if any channel is,
 // in error if any channel is and none is online.
 func (s *Server) deviceDTO(d *device.Device, chans []*device.Channel) deviceDTO {
 	out := deviceDTO{ID: d.ID, Type: string(d.Type), Name: d.Name, URL: device.MaskURL(d.URL),
-		Status: string(stream.StateIdle), Channels: len(chans), CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+		Status: string(stream.StateIdle), Channels: len(chans), CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		gbDeviceDTO: gbDeviceFrom(d)}
 	rank := map[stream.State]int{stream.StateIdle: 0, stream.StateConnecting: 1, stream.StateError: 2, stream.StateOnline: 3}
 	for _, ch := range chans {
 		st := s.Hub.Status(ch.StreamName())

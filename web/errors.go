@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/nvr/nvr/device"
+	devgb "github.com/nvr/nvr/device/gb"
 	"github.com/nvr/nvr/media/hub"
 )
 
@@ -31,6 +32,12 @@ const (
 	codeUnavailable  = "stream_unavailable"
 	codeTimeout      = "timeout"
 	codeInternal     = "internal"
+	// GB28181 devices: offline or not registered (409), no answer within
+	// sip.query_timeout (504), a refusal (502), signalling not running (503).
+	codeDeviceOffline = "device_offline"
+	codeDeviceTimeout = "device_timeout"
+	codeDeviceError   = "device_error"
+	codeUnavailableGB = "gb28181_unavailable"
 )
 
 func abort(c *gin.Context, status int, code, msg string) {
@@ -49,6 +56,12 @@ func (s *Server) fail(c *gin.Context, err error) {
 		abort(c, http.StatusConflict, codeConflict, err.Error())
 	case errors.Is(err, hub.ErrStartTimeout):
 		abort(c, http.StatusServiceUnavailable, codeUnavailable, err.Error())
+	case errors.Is(err, devgb.ErrOffline):
+		abort(c, http.StatusConflict, codeDeviceOffline, err.Error())
+	case errors.Is(err, devgb.ErrTimeout):
+		abort(c, http.StatusGatewayTimeout, codeDeviceTimeout, err.Error())
+	case errors.Is(err, devgb.ErrDeviceError):
+		abort(c, http.StatusBadGateway, codeDeviceError, err.Error())
 	default:
 		s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "error", err)
 		abort(c, http.StatusInternalServerError, codeInternal, "internal error")

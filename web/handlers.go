@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -126,6 +127,11 @@ type deviceCreate struct {
 	Name     string `json:"name"`
 	URL      string `json:"url"`
 	AlwaysOn bool   `json:"always_on"`
+	// GB28181 devices added before they register.
+	GBID            string `json:"gb_id"`
+	Password        string `json:"password"`
+	Charset         string `json:"charset"`
+	StreamTransport string `json:"stream_transport"`
 }
 
 func (s *Server) createDevice(c *gin.Context) {
@@ -136,10 +142,10 @@ func (s *Server) createDevice(c *gin.Context) {
 	switch device.Type(req.Type) {
 	case device.TypeRTSP:
 	case "":
-		abort(c, http.StatusBadRequest, codeBadRequest, `type is required ("rtsp")`)
+		abort(c, http.StatusBadRequest, codeBadRequest, `type is required ("rtsp", or "gb28181" with gb_id)`)
 		return
 	case device.TypeGB28181:
-		abort(c, http.StatusBadRequest, codeBadRequest, "GB28181 devices are added by registering with the SIP server")
+		s.provisionGB(c, req)
 		return
 	default:
 		abort(c, http.StatusBadRequest, codeBadRequest, fmt.Sprintf("device type %q is not supported", req.Type))
@@ -180,6 +186,10 @@ type devicePatch struct {
 	Name     *string `json:"name"`
 	URL      *string `json:"url"`
 	AlwaysOn *bool   `json:"always_on"`
+	// GB28181 settings.
+	Password        *string `json:"password"`
+	Charset         *string `json:"charset"`
+	StreamTransport *string `json:"stream_transport"`
 }
 
 func (s *Server) patchDevice(c *gin.Context) {
@@ -191,7 +201,21 @@ func (s *Server) patchDevice(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	if _, err := s.Devices.UpdateDevice(c.Request.Context(), id, device.DevicePatch(req)); err != nil {
+	d, err := s.Store.Device(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if d.Type == device.TypeGB28181 {
+		s.patchGBDevice(c, id, req)
+		return
+	}
+	if req.Password != nil || req.Charset != nil || req.StreamTransport != nil {
+		abort(c, http.StatusBadRequest, codeBadRequest, "password, charset and stream_transport apply to gb28181 devices only")
+		return
+	}
+	p := device.DevicePatch{Name: req.Name, URL: req.URL, AlwaysOn: req.AlwaysOn}
+	if _, err := s.Devices.UpdateDevice(c.Request.Context(), id, p); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -211,16 +235,55 @@ func (s *Server) deleteDevice(c *gin.Context) {
 }
 
 func (s *Server) writeChannels(c *gin.Context, deviceID int64) {
-	chans, err := s.Store.Channels(c.Request.Context(), deviceID)
+	ctx := c.Request.Context()
+	chans, err := s.Store.Channels(ctx, deviceID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	online, err := s.devicesOnline(ctx, deviceID)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	items := make([]channelDTO, 0, len(chans))
 	for _, ch := range chans {
-		items = append(items, s.channelDTO(ch))
+		items = append(items, s.channelDTO(ch, online[ch.DeviceID]))
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items, "total": len(items)})
+}
+
+// devicesOnline returns the Online of one device, or of every device when
+// deviceID is 0, by ID.
+func (s *Server) devicesOnline(ctx context.Context, deviceID int64) (map[int64]bool, error) {
+	var devs []*device.Device
+	if deviceID != 0 {
+		d, err := s.Store.Device(ctx, deviceID)
+		if err != nil {
+			return nil, err
+		}
+		devs = []*device.Device{d}
+	} else {
+		var err error
+		if devs, _, err = s.Store.ListDevices(ctx, device.ListOptions{}); err != nil {
+			return nil, err
+		}
+	}
+	out := make(map[int64]bool, len(devs))
+	for _, d := range devs {
+		out[d.ID] = d.Online
+	}
+	return out, nil
+}
+
+// writeChannel answers with one channel.
+func (s *Server) writeChannel(c *gin.Context, ch *device.Channel) {
+	online, err := s.devicesOnline(c.Request.Context(), ch.DeviceID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, s.channelDTO(ch, online[ch.DeviceID]))
 }
 
 func (s *Server) deviceChannels(c *gin.Context) {
@@ -247,7 +310,7 @@ func (s *Server) getChannel(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, s.channelDTO(ch))
+	s.writeChannel(c, ch)
 }
 
 type channelPatch struct {
@@ -269,7 +332,7 @@ func (s *Server) patchChannel(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, s.channelDTO(ch))
+	s.writeChannel(c, ch)
 }
 
 func (s *Server) listStreams(c *gin.Context) {

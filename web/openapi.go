@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	devgb "github.com/nvr/nvr/device/gb"
 )
 
 type obj = map[string]any
@@ -26,6 +28,8 @@ var (
 	tNum  = obj{"type": "number"}
 	tBool = obj{"type": "boolean"}
 	tTime = obj{"type": "string", "format": "date-time"}
+	// tTimeNull is a time that is null when it never happened.
+	tTimeNull = obj{"type": "string", "format": "date-time", "nullable": true}
 )
 
 // schemas are the component schemas named by the route table.
@@ -34,21 +38,51 @@ var schemas = obj{
 	"Health":        props([]string{"status"}, obj{"status": tStr, "version": tStr, "uptime_s": tInt, "database": tStr, "streams": tInt}),
 	"LoginRequest":  props([]string{"username", "password"}, obj{"username": tStr, "password": obj{"type": "string", "format": "password"}}),
 	"LoginResponse": props([]string{"token"}, obj{"token": tStr, "expires_at": tTime}),
-	"DeviceCreate": props([]string{"type", "url"}, obj{
-		"type": obj{"type": "string", "enum": []string{"rtsp"}}, "name": tStr,
-		"url": obj{"type": "string", "example": "rtsp://user:pass@192.0.2.10:554/stream1"}, "always_on": tBool}),
-	"DevicePatch": props(nil, obj{"name": tStr, "url": obj{"type": "string", "description": "a password of *** keeps the stored one"}, "always_on": tBool}),
+	"DeviceCreate": props([]string{"type"}, obj{
+		"type": obj{"type": "string", "enum": []string{"rtsp", "gb28181"},
+			"description": "gb28181 adds a device before it registers (own password, or sip.auto_accept off); devices also add themselves by registering"},
+		"name":      tStr,
+		"url":       obj{"type": "string", "example": "rtsp://user:pass@192.0.2.10:554/stream1", "description": "rtsp only, required there"},
+		"always_on": tBool,
+		"gb_id":     obj{"type": "string", "pattern": "^[0-9]{20}$", "description": "gb28181 only, required there"},
+		"password":  obj{"type": "string", "format": "password", "description": "gb28181: the device's own SIP password; empty uses sip.password"},
+		"charset":   obj{"type": "string", "enum": charsets}, "stream_transport": obj{"type": "string", "enum": streamTransports}}),
+	"DevicePatch": props(nil, obj{"name": tStr,
+		"url":              obj{"type": "string", "description": "rtsp only; a password of *** keeps the stored one"},
+		"always_on":        obj{"type": "boolean", "description": "rtsp only"},
+		"password":         obj{"type": "string", "format": "password", "description": "gb28181 only: the device's own SIP digest password; \"\" falls back to sip.password"},
+		"charset":          obj{"type": "string", "enum": charsets, "description": "gb28181 only: the charset requests to the device are written in, effective at once"},
+		"stream_transport": obj{"type": "string", "enum": streamTransports, "description": "gb28181 only: how the device is asked to send media"}}),
 	"Device": props([]string{"id", "type", "name", "status"}, obj{
 		"id": tInt, "type": obj{"type": "string", "enum": []string{"rtsp", "onvif", "gb28181"}}, "name": tStr,
 		"url":    obj{"type": "string", "description": "source URL with the password masked as ***"},
-		"status": obj{"type": "string", "enum": []string{"idle", "connecting", "online", "error"}}, "last_error": tStr,
-		"always_on": tBool, "channel_count": tInt, "created_at": tTime, "updated_at": tTime}),
+		"status": obj{"type": "string", "enum": []string{"idle", "connecting", "online", "error"}, "description": "the most advanced state of the device's streams"}, "last_error": tStr,
+		"always_on": tBool, "channel_count": tInt, "created_at": tTime, "updated_at": tTime,
+		"gb_id":          obj{"type": "string", "description": "gb28181 only (as are the fields below): the 20-digit device ID"},
+		"online":         obj{"type": "boolean", "description": "registered, and keepalives arrive"},
+		"last_keepalive": tTimeNull, "registered_at": tTimeNull, "expires_at": tTimeNull,
+		"manufacturer": tStr, "model": tStr, "firmware": tStr,
+		"transport":        obj{"type": "string", "enum": []string{"udp", "tcp"}, "description": "SIP transport of the registration"},
+		"remote_addr":      obj{"type": "string", "description": "ip:port the device's requests come from (after NAT)"},
+		"charset":          obj{"type": "string", "enum": append([]string{""}, charsets...), "description": "empty until the device's first answer"},
+		"stream_transport": obj{"type": "string", "enum": streamTransports},
+		"has_password":     obj{"type": "boolean", "description": "the device has its own SIP password (never shown)"},
+		"longitude":        tNum, "latitude": tNum, "position_at": obj{"type": "string", "format": "date-time", "description": "time of the last MobilePosition; absent when none came"}}),
 	"DeviceList": props([]string{"items", "total"}, obj{"items": obj{"type": "array", "items": ref("Device")}, "total": tInt}),
 	"PlayURLs":   props([]string{"flv", "ws_flv", "hls", "ws_fmp4"}, obj{"flv": tStr, "ws_flv": tStr, "hls": tStr, "ws_fmp4": tStr}),
-	"Channel": props([]string{"id", "device_id", "name", "status", "play"}, obj{
+	"Channel": props([]string{"id", "device_id", "name", "status", "stream_status", "play"}, obj{
 		"id": tInt, "device_id": tInt, "name": tStr,
-		"status": obj{"type": "string", "enum": []string{"idle", "connecting", "online", "error"}}, "last_error": tStr,
-		"status_since": tTime, "always_on": tBool, "stream": tStr, "play": ref("PlayURLs"), "created_at": tTime, "updated_at": tTime}),
+		"status": obj{"type": "string", "enum": []string{"idle", "connecting", "online", "error", "ON", "OFF"},
+			"description": "RTSP channels: the stream's state (as stream_status). GB28181 channels: ON or OFF as the catalog says, OFF while the device is offline"},
+		"stream_status": obj{"type": "string", "enum": []string{"idle", "connecting", "online", "error"}, "description": "the stream's state, for every channel"},
+		"last_error":    tStr,
+		"status_since":  tTime, "always_on": tBool, "stream": tStr, "play": ref("PlayURLs"), "created_at": tTime, "updated_at": tTime,
+		"gb_id":     obj{"type": "string", "description": "gb28181 only (as are the fields below): the catalog ID"},
+		"parent_id": obj{"type": "string", "description": "the catalog node above (the device, a business group, a virtual organisation); empty at the top"},
+		"kind": obj{"type": "string", "enum": []string{"channel", "business_group", "virtual_org", "civil_code", "device"},
+			"description": "channel is a video source; the others are nodes of the catalog tree"},
+		"ptz_type":   obj{"type": "integer", "description": "0 unknown, 1 dome, 2 half-dome, 3 fixed, 4 remote-controlled lens"},
+		"civil_code": tStr, "address": tStr, "longitude": tNum, "latitude": tNum, "manufacturer": tStr, "model": tStr}),
 	"ChannelPatch": props(nil, obj{"name": tStr, "always_on": tBool}),
 	"ChannelList":  props([]string{"items"}, obj{"items": obj{"type": "array", "items": ref("Channel")}, "total": tInt}),
 	"Track":        props([]string{"codec", "kind"}, obj{"codec": tStr, "kind": tStr, "width": tInt, "height": tInt, "sample_rate": tInt, "channels": tInt}),
@@ -59,7 +93,48 @@ var schemas = obj{
 		"dropped": obj{"type": "integer", "description": "units skipped by slow readers"}, "bytes": tInt,
 		"started_at": tTime, "last_unit_at": tTime}),
 	"StreamList": props([]string{"items"}, obj{"items": obj{"type": "array", "items": ref("Stream")}, "total": tInt}),
+
+	"SyncResult": props([]string{"added", "updated", "removed", "total", "complete"}, obj{
+		"added": tInt, "updated": tInt, "removed": tInt,
+		"total":    obj{"type": "integer", "description": "catalog items received"},
+		"complete": obj{"type": "boolean", "description": "false when sip.catalog_timeout cut the catalog short; then nothing was removed"}}),
+	"PTZRequest": props([]string{"action"}, obj{
+		"action": obj{"type": "string", "enum": ptzActions},
+		"speed":  obj{"type": "integer", "minimum": 0, "maximum": 255, "default": 128, "description": "pan, tilt, focus and iris speed; zoom uses speed>>4"},
+		"preset": obj{"type": "integer", "minimum": 1, "maximum": 255, "description": "required by preset_set, preset_call, preset_delete"}}),
+	"Preset":     props([]string{"id", "name"}, obj{"id": tInt, "name": tStr}),
+	"PresetList": props([]string{"items"}, obj{"items": obj{"type": "array", "items": ref("Preset")}, "total": tInt}),
+	"Record": props([]string{"channel_gb_id", "start", "end"}, obj{
+		"channel_gb_id": tStr, "name": tStr, "file_path": tStr, "address": tStr, "start": tTime, "end": tTime,
+		"secrecy": tInt, "type": obj{"type": "string", "description": "time, alarm or manual"}, "recorder_id": tStr,
+		"file_size": obj{"type": "integer", "description": "bytes; 0 when the device does not say"}}),
+	"RecordList": props([]string{"items", "complete"}, obj{"items": obj{"type": "array", "items": ref("Record")}, "total": tInt,
+		"complete": obj{"type": "boolean", "description": "false when sip.catalog_timeout cut the answer short"}}),
+	"DeviceStatus": props([]string{"online", "status"}, obj{
+		"online": obj{"type": "string", "description": "ONLINE or OFFLINE"}, "status": obj{"type": "string", "description": "OK or ERROR"},
+		"reason": tStr, "encode": tStr, "record": tStr, "device_time": tTimeNull,
+		"alarms": obj{"type": "array", "items": props(nil, obj{"id": tStr, "duty_status": obj{"type": "string", "description": "ONDUTY, OFFDUTY or ALARM"}})}}),
+	"DeviceConfig": props(nil, obj{"name": tStr, "device_id": tStr, "sip_server_id": tStr, "sip_server_ip": tStr,
+		"sip_server_port": tInt, "domain_name": tStr, "expiration": obj{"type": "integer", "description": "seconds"},
+		"heartbeat_interval": obj{"type": "integer", "description": "seconds"}, "heartbeat_count": tInt}),
+	"Event": props([]string{"id", "device_id", "kind", "time"}, obj{
+		"id": tInt, "device_id": tInt,
+		"channel_gb_id": obj{"type": "string", "description": "the channel or alarm input concerned; absent for the device itself"},
+		"kind":          obj{"type": "string", "enum": []string{"alarm"}},
+		"priority":      obj{"type": "integer", "description": "1 (highest) to 4"},
+		"method":        obj{"type": "integer", "description": "1 phone, 2 device, 3 SMS, 4 GPS, 5 video, 6 device fault, 7 other"},
+		"alarm_type":    tStr, "description": tStr, "longitude": tNum, "latitude": tNum,
+		"time":       obj{"type": "string", "format": "date-time", "description": "by the device's clock (the platform's when the device's is a day off)"},
+		"created_at": tTime}),
+	"EventList": props([]string{"items", "total"}, obj{"items": obj{"type": "array", "items": ref("Event")}, "total": tInt}),
 }
+
+// Enumerations shared by several schemas.
+var (
+	charsets         = []string{"GB2312", "GB18030", "UTF-8"}
+	streamTransports = []string{"udp", "tcp-passive", "tcp-active"}
+	ptzActions       = devgb.PTZActions
+)
 
 // OpenAPI builds the OpenAPI 3 document from the route table.
 func (s *Server) OpenAPI() obj {
@@ -120,6 +195,13 @@ func (s *Server) OpenAPI() obj {
 			}
 			if rt.tag == "play" {
 				resps["503"] = errResp("The stream could not be started")
+			}
+			if rt.gb {
+				resps["400"] = errResp("Bad request, or not a GB28181 device or channel")
+				resps["409"] = errResp("device_offline: the device is offline or not registered")
+				resps["502"] = errResp("device_error: the device refused the request")
+				resps["503"] = errResp("gb28181_unavailable: GB28181 signalling is not running")
+				resps["504"] = errResp("device_timeout: the device did not answer within sip.query_timeout")
 			}
 			op["responses"] = resps
 			item[strings.ToLower(m)] = op

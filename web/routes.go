@@ -20,6 +20,9 @@ type route struct {
 	resp    string // 2xx response schema name, or a media type for play routes
 	status  int    // success status (default 200)
 	query   []param
+	// gb marks a route that reaches a GB28181 device: it documents the 409,
+	// 502, 503 and 504 answers of an offline, refusing, absent or silent one.
+	gb      bool
 	handler gin.HandlerFunc
 }
 
@@ -82,7 +85,21 @@ func dispatchSuffix(rts []route, chains [][]gin.HandlerFunc) gin.HandlerFunc {
 }
 
 var (
-	pageParams  = []param{{"offset", "records to skip", false}, {"limit", "maximum records (0: all)", false}}
+	pageParams   = []param{{"offset", "records to skip", false}, {"limit", "maximum records (0: all)", false}}
+	deviceParams = append([]param{{"type", "only devices of this type: rtsp, onvif, gb28181", false}}, pageParams...)
+	recordParams = []param{
+		{"channel", "channel ID or 20-digit GB ID; may be left out for a device with one video channel", false},
+		{"start", "RFC 3339 start of the range", true},
+		{"end", "RFC 3339 end of the range", true},
+	}
+	eventParams = []param{
+		{"device_id", "only events of this device", false},
+		{"kind", "only events of this kind (alarm)", false},
+		{"since", "RFC 3339: events at or after", false},
+		{"until", "RFC 3339: events before", false},
+		{"offset", "events to skip", false},
+		{"limit", "maximum events, 1-1000 (default 100)", false},
+	}
 	tokenParams = []param{{"token", "bearer token, for players that cannot send headers", false}}
 )
 
@@ -92,16 +109,25 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/api/v1/auth/login", summary: "Exchange a username and password for a bearer token", tag: "auth", body: "LoginRequest", resp: "LoginResponse", handler: s.login},
 		{method: "GET", path: "/api/v1/openapi.json", summary: "This document", tag: "system", auth: true, resp: "object", handler: s.openapi},
 
-		{method: "GET", path: "/api/v1/devices", summary: "List devices", tag: "devices", auth: true, query: pageParams, resp: "DeviceList", handler: s.listDevices},
-		{method: "POST", path: "/api/v1/devices", summary: "Add a device", tag: "devices", auth: true, body: "DeviceCreate", resp: "Device", status: http.StatusCreated, handler: s.createDevice},
+		{method: "GET", path: "/api/v1/devices", summary: "List devices", tag: "devices", auth: true, query: deviceParams, resp: "DeviceList", handler: s.listDevices},
+		{method: "POST", path: "/api/v1/devices", summary: "Add an RTSP camera, or a GB28181 device before it registers", tag: "devices", auth: true, body: "DeviceCreate", resp: "Device", status: http.StatusCreated, handler: s.createDevice},
 		{method: "GET", path: "/api/v1/devices/{id}", summary: "Get a device", tag: "devices", auth: true, resp: "Device", handler: s.getDevice},
-		{method: "PATCH", path: "/api/v1/devices/{id}", summary: "Change a device", tag: "devices", auth: true, body: "DevicePatch", resp: "Device", handler: s.patchDevice},
+		{method: "PATCH", path: "/api/v1/devices/{id}", summary: "Change a device (GB28181: name, password, charset, stream_transport)", tag: "devices", auth: true, body: "DevicePatch", resp: "Device", handler: s.patchDevice},
 		{method: "DELETE", path: "/api/v1/devices/{id}", summary: "Delete a device and its channels", tag: "devices", auth: true, status: http.StatusNoContent, handler: s.deleteDevice},
 		{method: "GET", path: "/api/v1/devices/{id}/channels", summary: "List a device's channels", tag: "channels", auth: true, resp: "ChannelList", handler: s.deviceChannels},
+		{method: "POST", path: "/api/v1/devices/{id}/sync", summary: "Ask a GB28181 device for its catalog now and store it", tag: "gb28181", auth: true, gb: true, resp: "SyncResult", handler: s.syncDevice},
+		{method: "GET", path: "/api/v1/devices/{id}/records", summary: "Recordings held by a GB28181 device (RecordInfo)", tag: "gb28181", auth: true, gb: true, query: recordParams, resp: "RecordList", handler: s.deviceRecords},
+		{method: "GET", path: "/api/v1/devices/{id}/status", summary: "A GB28181 device's own status (DeviceStatus)", tag: "gb28181", auth: true, gb: true, resp: "DeviceStatus", handler: s.deviceStatus},
+		{method: "GET", path: "/api/v1/devices/{id}/config", summary: "A GB28181 device's basic configuration (ConfigDownload BasicParam)", tag: "gb28181", auth: true, gb: true, resp: "DeviceConfig", handler: s.deviceConfig},
+		{method: "POST", path: "/api/v1/devices/{id}/reboot", summary: "Restart a GB28181 device (TeleBoot)", tag: "gb28181", auth: true, gb: true, status: http.StatusAccepted, handler: s.rebootDevice},
 
 		{method: "GET", path: "/api/v1/channels", summary: "List all channels", tag: "channels", auth: true, resp: "ChannelList", handler: s.listChannels},
 		{method: "GET", path: "/api/v1/channels/{id}", summary: "Get a channel", tag: "channels", auth: true, resp: "Channel", handler: s.getChannel},
 		{method: "PATCH", path: "/api/v1/channels/{id}", summary: "Change a channel (name, always_on)", tag: "channels", auth: true, body: "ChannelPatch", resp: "Channel", handler: s.patchChannel},
+		{method: "POST", path: "/api/v1/channels/{id}/ptz", summary: "Move, zoom, focus or use presets of a GB28181 channel (PTZCmd)", tag: "gb28181", auth: true, gb: true, body: "PTZRequest", status: http.StatusNoContent, handler: s.ptzChannel},
+		{method: "GET", path: "/api/v1/channels/{id}/presets", summary: "PTZ presets of a GB28181 channel (PresetQuery)", tag: "gb28181", auth: true, gb: true, resp: "PresetList", handler: s.channelPresets},
+
+		{method: "GET", path: "/api/v1/events", summary: "Events reported by devices (GB28181 alarms), newest first", tag: "events", auth: true, query: eventParams, resp: "EventList", handler: s.listEvents},
 
 		{method: "GET", path: "/api/v1/streams", summary: "Running streams with codecs, bitrate, readers and drops", tag: "streams", auth: true, resp: "StreamList", handler: s.listStreams},
 

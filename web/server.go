@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/nvr/nvr/device"
+	devgb "github.com/nvr/nvr/device/gb"
 	"github.com/nvr/nvr/media/egress/hls"
 	"github.com/nvr/nvr/media/hub"
 )
@@ -20,13 +21,17 @@ type Store interface {
 	ListDevices(ctx context.Context, opts device.ListOptions) ([]*device.Device, int64, error)
 	Channels(ctx context.Context, deviceID int64) ([]*device.Channel, error)
 	Channel(ctx context.Context, id int64) (*device.Channel, error)
+	ListEvents(ctx context.Context, f device.EventFilter) ([]*device.Event, int64, error)
 	Ping(ctx context.Context) error
 }
 
 // Server is the HTTP side of the platform. Set the fields, then use Handler.
 type Server struct {
-	Store       Store
-	Devices     *device.Service
+	Store   Store
+	Devices *device.Service
+	// GB serves the GB28181 operations (catalog refresh, PTZ, presets,
+	// recordings, reboot, status, settings); nil answers them 503.
+	GB          *devgb.Service
 	Hub         *hub.Hub
 	HLS         *hls.Manager
 	Auth        *Auth

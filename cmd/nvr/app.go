@@ -11,9 +11,12 @@ import (
 
 	"github.com/nvr/nvr/config"
 	"github.com/nvr/nvr/device"
+	devgb "github.com/nvr/nvr/device/gb"
 	"github.com/nvr/nvr/media/egress/hls"
 	"github.com/nvr/nvr/media/hub"
 	"github.com/nvr/nvr/media/ingest/rtsp"
+	"github.com/nvr/nvr/sip"
+	sipgb "github.com/nvr/nvr/sip/gb"
 	"github.com/nvr/nvr/storage"
 	"github.com/nvr/nvr/web"
 )
@@ -31,6 +34,12 @@ type app struct {
 	hls  *hls.Manager
 	http *http.Server
 	ln   net.Listener
+
+	// GB28181 signalling: the SIP server, the protocol client over it, and
+	// the device service between them and the database.
+	sip      *sip.Server
+	gbClient *sipgb.Client
+	gb       *devgb.Service
 }
 
 func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, err error) {
@@ -77,8 +86,12 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, e
 		return nil, err
 	}
 
+	if err := a.startGB(ctx); err != nil {
+		return nil, err
+	}
+
 	srv := &web.Server{
-		Store: a.db, Devices: devices, Hub: a.hub, HLS: a.hls, Auth: auth,
+		Store: a.db, Devices: devices, GB: a.gb, Hub: a.hub, HLS: a.hls, Auth: auth,
 		CORSOrigins: cfg.HTTP.CORSOrigins, Version: version, Logger: log,
 	}
 	a.ln, err = net.Listen("tcp", cfg.HTTP.Addr)
@@ -92,6 +105,55 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, e
 	}
 	return a, nil
 }
+
+// startGB wires and starts GB28181 signalling. The device service is
+// initialized before the SIP server serves, so that the first REGISTER finds
+// it ready.
+func (a *app) startGB(ctx context.Context) error {
+	c := a.cfg.SIP
+	a.sip = &sip.Server{
+		ListenAddr: c.Addr,
+		Host:       c.Host,
+		ID:         c.ID,
+		Domain:     c.Domain,
+		// An empty password already means "no authentication" for every
+		// device without its own; NoAuth would also skip the devices that
+		// have one, so it stays off.
+		Password:    c.Password,
+		DenyUnknown: !c.AutoAccept,
+		AllowList:   c.AllowList,
+		MaxExpires:  c.RegisterExpiresMax.Std(),
+		UserAgent:   "nvr/" + version,
+		Logger:      a.log,
+	}
+	a.gbClient = &sipgb.Client{
+		Server:         a.sip,
+		QueryTimeout:   c.QueryTimeout.Std(),
+		CatalogTimeout: c.CatalogTimeout.Std(),
+		Location:       time.Local,
+		Logger:         a.log,
+	}
+	a.gb = &devgb.Service{
+		Store:             a.db,
+		Client:            a.gbClient,
+		KeepaliveInterval: c.KeepaliveInterval.Std(),
+		KeepaliveMisses:   c.KeepaliveMisses,
+		Logger:            a.log,
+	}
+	a.gbClient.Events = a.gb
+	a.gbClient.Initialize()
+	if err := a.gb.Initialize(ctx); err != nil {
+		return fmt.Errorf("gb28181 devices: %w", err)
+	}
+	a.sip.Registry, a.sip.Credentials, a.sip.Handler = a.gb, a.gb, a.gb
+	if err := a.sip.Initialize(); err != nil {
+		return fmt.Errorf("sip.addr: %w", err)
+	}
+	return nil
+}
+
+// sipAddr is the SIP server's address (useful when configured with port 0).
+func (a *app) sipAddr() string { return a.sip.Addr() }
 
 // addr is the HTTP listener's address (useful when configured with port 0).
 func (a *app) addr() string { return a.ln.Addr().String() }
@@ -120,6 +182,17 @@ func (a *app) shutdown() {
 		a.http.SetKeepAlivesEnabled(false)
 		_ = a.ln.Close()
 	}
+	// Signalling first: no new device request starts a sync or a query, and
+	// the handlers in flight finish while the database is still open.
+	if a.gb != nil {
+		a.gb.Close()
+	}
+	if a.gbClient != nil {
+		a.gbClient.Close()
+	}
+	if a.sip != nil {
+		_ = a.sip.Close()
+	}
 	if a.hls != nil {
 		a.hls.Close()
 	}
@@ -146,6 +219,12 @@ func (a *app) shutdown() {
 type channelMedia struct{ a *app }
 
 func (m channelMedia) SetChannel(ch *device.Channel) {
+	if ch.GBID != "" {
+		// GB28181 channels are played over INVITE and PS/RTP, which the
+		// media side brings in issue #4; an RTSP source with no URL would
+		// only fail.
+		return
+	}
 	c := m.a.cfg.RTSP
 	src := &rtsp.Source{
 		URL:            ch.URL,

@@ -4,10 +4,21 @@
 // platform's requests with 200 and records them, and unregisters. Many
 // devices can run in one process, each with its own ID and local port.
 //
+// It answers the platform's queries as a camera or NVR does: Catalog (N
+// channels split over several MESSAGEs, GB2312 Chinese names), DeviceInfo,
+// DeviceStatus, RecordInfo (synthetic recordings for the range asked),
+// PresetQuery and ConfigDownload; it records the DeviceControl commands it
+// receives (PTZCmd decoded with sip/ptz); it accepts SUBSCRIBE and sends
+// catalog NOTIFYs when told, and Alarm, MobilePosition and MediaStatus
+// notifications.
+//
 // It is a real SIP peer with its own small parser and transactions, not
-// gosip: the platform is checked the way a camera's own stack would check
-// it. Quirks reproduce what real devices do (a private address in Via
-// behind NAT, no qop support).
+// gosip, and it writes its bodies from templates as device firmware does,
+// not with sip/manscdp's encoder: the platform is checked the way a
+// camera's own stack would check it. Quirks reproduce what real devices do
+// (a private address in Via behind NAT, no qop support, UTF-8 bodies under
+// a GB2312 prolog, wrong type digits, duplicated, reordered, missing or
+// slow response parts, queries never answered).
 package gbsim
 
 import (
@@ -23,6 +34,7 @@ import (
 	"time"
 
 	"github.com/nvr/nvr/sip/digest"
+	"github.com/nvr/nvr/sip/manscdp"
 )
 
 // Defaults of a simulated device.
@@ -67,6 +79,30 @@ type Config struct {
 	UserAgent string
 	// Quirks reproduce real devices' behaviour.
 	Quirks Quirks
+
+	// Name, Manufacturer, Model and Firmware answer DeviceInfo. Defaults
+	// "模拟设备" and the ID's serial, "gbsim", "GBSIM-IPC" (or "GBSIM-NVR"
+	// with more than one channel), "V1.0.0".
+	Name, Manufacturer, Model, Firmware string
+	// Channels is the number of video channels in the catalog. Default 1;
+	// negative for none.
+	Channels int
+	// PerMessage is the number of items per Catalog or RecordInfo response
+	// MESSAGE. Default 10.
+	PerMessage int
+	// Tree puts a civil area, a business group (type 215) and a virtual
+	// organisation (type 216) in the catalog, with the channels under the
+	// virtual organisation.
+	Tree bool
+	// Presets answer PresetQuery (for every channel). Default three
+	// presets with Chinese names. PTZ preset set and delete change them.
+	Presets []manscdp.Preset
+	// RecordSpan is the length of each synthetic recording RecordInfo
+	// reports. Default 30 minutes.
+	RecordSpan time.Duration
+	// Location is the time zone of the device's clock, in which MANSCDP
+	// times are written and read. Default time.Local.
+	Location *time.Location
 	// Logger, tagged component=gbsim and device_id.
 	Logger *slog.Logger
 }
@@ -85,6 +121,29 @@ type Quirks struct {
 	// MessageStatus answers the platform's MESSAGEs with this status
 	// instead of 200 (they are still recorded).
 	MessageStatus int
+
+	// UTF8 writes bodies in UTF-8 instead of GB2312 (many Dahua and
+	// Uniview firmwares).
+	UTF8 bool
+	// WrongProlog declares the other charset in the XML prolog than the
+	// one the body is written in (Dahua: UTF-8 under encoding="GB2312").
+	WrongProlog bool
+	// WrongTypeDigits gives the channels type digits 000 in their IDs
+	// instead of 131.
+	WrongTypeDigits bool
+	// NoAnswer answers the platform's MESSAGEs 200 but never sends the
+	// response of a query, like firmware that does not implement it.
+	NoAnswer bool
+	// DuplicatePart sends this part (1-based) of every multi-part response
+	// (Catalog, RecordInfo) twice in a row.
+	DuplicatePart int
+	// SwapParts exchanges the sending order of these pairs of parts
+	// (1-based).
+	SwapParts [][2]int
+	// DropParts are never sent (1-based).
+	DropParts []int
+	// PartDelay is waited before each part after the first.
+	PartDelay time.Duration
 }
 
 // StatusError is a non-2xx final response from the platform.
@@ -118,6 +177,9 @@ type Incoming struct {
 	From        string // user part of From (the platform ID)
 	RemoteAddr  string
 	At          time.Time
+	// Event, Expires and CallID are the headers of a SUBSCRIBE ("" when
+	// absent).
+	Event, Expires, CallID string
 }
 
 // Stats count what a device did.
@@ -148,14 +210,23 @@ type Device struct {
 	pending  map[string]chan *message // client transactions by branch
 	answered map[string]answered      // server transactions by branch, for retransmissions
 	received []Incoming
-	notify   chan struct{} // closed and replaced when a request is recorded
+	controls []Control
+	notify   chan struct{} // closed and replaced when a request or control is recorded
 	granted  time.Duration
+	quirks   Quirks
+	catalog  []manscdp.CatalogItem
+	presets  []manscdp.Preset
+	subs     map[string]*subscription // by event package, lower case
+	guard    bool
+	rec      bool
 
 	stats struct {
 		registrations, registerFailures, keepalives, keepaliveFailures atomic.Uint64
 	}
 
 	stop      chan struct{}
+	ctx       context.Context // ends at Close, for answers in flight
+	cancel    context.CancelFunc
 	started   atomic.Bool
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -194,6 +265,7 @@ func New(cfg Config) (*Device, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	applyContentDefaults(&cfg)
 	d := &Device{
 		cfg:      cfg,
 		log:      cfg.Logger.With("component", "gbsim", "device_id", cfg.DeviceID),
@@ -205,7 +277,12 @@ func New(cfg Config) (*Device, error) {
 		answered: map[string]answered{},
 		notify:   make(chan struct{}),
 		stop:     make(chan struct{}),
+		quirks:   cfg.Quirks,
+		presets:  append([]manscdp.Preset(nil), cfg.Presets...),
+		subs:     map[string]*subscription{},
 	}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.catalog = d.buildCatalog()
 	d.cseq.Store(1)
 	var err error
 	switch cfg.Transport {
@@ -217,6 +294,7 @@ func New(cfg Config) (*Device, error) {
 		err = fmt.Errorf("gbsim: transport %q not supported", cfg.Transport)
 	}
 	if err != nil {
+		d.cancel()
 		return nil, err
 	}
 	d.via = d.link.localAddr()
@@ -237,11 +315,27 @@ func (d *Device) LocalAddr() string { return d.link.localAddr() }
 // platform's requests, like a device that hung.
 func (d *Device) SetSilent(silent bool) { d.silent.Store(silent) }
 
+// SetQuirks replaces the quirks while the device runs. ViaHost and NoQop
+// take effect only at New.
+func (d *Device) SetQuirks(q Quirks) {
+	d.mu.Lock()
+	d.quirks = q
+	d.mu.Unlock()
+}
+
+// Quirks returns the quirks in effect.
+func (d *Device) Quirks() Quirks {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.quirks
+}
+
 // Close stops background work and closes the socket. It does not
 // unregister.
 func (d *Device) Close() error {
 	d.closeOnce.Do(func() {
 		close(d.stop)
+		d.cancel()
 		d.link.close()
 		d.wg.Wait()
 	})
@@ -328,7 +422,7 @@ func (d *Device) registerURI() string {
 // viaLine returns the Via header value for a new request.
 func (d *Device) viaLine(branch string) string {
 	rport := ";rport"
-	if d.cfg.Quirks.NoRport {
+	if d.Quirks().NoRport {
 		rport = ""
 	}
 	return fmt.Sprintf("SIP/2.0/%s %s%s;branch=%s", strings.ToUpper(d.cfg.Transport), d.via, rport, branch)
@@ -379,30 +473,57 @@ func (d *Device) Keepalive(ctx context.Context) error {
 // Send sends an out-of-dialog request (MESSAGE, NOTIFY…) to the platform
 // and returns the final status.
 func (d *Device) Send(ctx context.Context, method, contentType string, body []byte) (int, error) {
-	cseq := d.cseq.Add(1)
-	callID := randHex(8) + "@gbsim"
-	tag := randHex(4)
-	resp, err := d.transact(ctx, func(branch string) []byte {
-		var b strings.Builder
-		fmt.Fprintf(&b, "%s sip:%s@%s SIP/2.0\r\n", method, d.cfg.PlatformID, d.cfg.Domain)
-		fmt.Fprintf(&b, "Via: %s\r\n", d.viaLine(branch))
-		fmt.Fprintf(&b, "From: <sip:%s@%s>;tag=%s\r\n", d.cfg.DeviceID, d.cfg.Domain, tag)
-		fmt.Fprintf(&b, "To: <sip:%s@%s>\r\n", d.cfg.PlatformID, d.cfg.Domain)
-		fmt.Fprintf(&b, "Call-ID: %s\r\n", callID)
-		fmt.Fprintf(&b, "CSeq: %d %s\r\n", cseq, method)
-		b.WriteString("Max-Forwards: 70\r\n")
-		fmt.Fprintf(&b, "User-Agent: %s\r\n", d.cfg.UserAgent)
-		if contentType != "" {
-			fmt.Fprintf(&b, "Content-Type: %s\r\n", contentType)
-		}
-		fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n", len(body))
-		b.Write(body)
-		return []byte(b.String())
-	})
+	resp, err := d.request(ctx, outRequest{method: method, contentType: contentType, body: body})
 	if err != nil {
 		return 0, err
 	}
 	return resp.code, nil
+}
+
+// outRequest is a request the device sends to the platform.
+type outRequest struct {
+	method, contentType string
+	body                []byte
+	// callID, fromTag and toTag place the request in a dialog; empty
+	// callID and fromTag make a new out-of-dialog request.
+	callID, fromTag, toTag string
+	headers                []header
+}
+
+// request sends r and returns the final response.
+func (d *Device) request(ctx context.Context, r outRequest) (*message, error) {
+	cseq := d.cseq.Add(1)
+	callID, tag := r.callID, r.fromTag
+	if callID == "" {
+		callID = randHex(8) + "@gbsim"
+	}
+	if tag == "" {
+		tag = randHex(4)
+	}
+	to := fmt.Sprintf("<sip:%s@%s>", d.cfg.PlatformID, d.cfg.Domain)
+	if r.toTag != "" {
+		to += ";tag=" + r.toTag
+	}
+	return d.transact(ctx, func(branch string) []byte {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s sip:%s@%s SIP/2.0\r\n", r.method, d.cfg.PlatformID, d.cfg.Domain)
+		fmt.Fprintf(&b, "Via: %s\r\n", d.viaLine(branch))
+		fmt.Fprintf(&b, "From: <sip:%s@%s>;tag=%s\r\n", d.cfg.DeviceID, d.cfg.Domain, tag)
+		fmt.Fprintf(&b, "To: %s\r\n", to)
+		fmt.Fprintf(&b, "Call-ID: %s\r\n", callID)
+		fmt.Fprintf(&b, "CSeq: %d %s\r\n", cseq, r.method)
+		b.WriteString("Max-Forwards: 70\r\n")
+		fmt.Fprintf(&b, "User-Agent: %s\r\n", d.cfg.UserAgent)
+		for _, h := range r.headers {
+			fmt.Fprintf(&b, "%s: %s\r\n", h.name, h.value)
+		}
+		if r.contentType != "" {
+			fmt.Fprintf(&b, "Content-Type: %s\r\n", r.contentType)
+		}
+		fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n", len(r.body))
+		b.Write(r.body)
+		return []byte(b.String())
+	})
 }
 
 // Start runs the device in the background: it registers (unless already
@@ -550,17 +671,25 @@ func (d *Device) receive(data []byte, from string) {
 	d.mu.Unlock()
 
 	code, reason := 200, "OK"
+	var extra []header
+	var body *manscdp.Message
 	switch m.method {
 	case "MESSAGE", "NOTIFY", "INFO":
 		d.record(m, from)
-		if st := d.cfg.Quirks.MessageStatus; st != 0 && m.method == "MESSAGE" {
+		if st := d.Quirks().MessageStatus; st != 0 && m.method == "MESSAGE" {
 			code, reason = st, "Quirk"
 		}
+		if m.method == "MESSAGE" && code == 200 {
+			body = d.intake(m.body)
+		}
+	case "SUBSCRIBE":
+		d.record(m, from)
+		code, reason, extra = d.onSubscribe(m)
 	case "OPTIONS", "BYE":
 	default:
 		code, reason = 405, "Method Not Allowed"
 	}
-	res := m.response(code, reason, d.toTag)
+	res := m.response(code, reason, d.toTag, extra...)
 	now := time.Now()
 	d.mu.Lock()
 	d.answered[key] = answered{res: res, at: now}
@@ -575,6 +704,15 @@ func (d *Device) receive(data []byte, from string) {
 	if err := d.link.send(res, from); err != nil {
 		d.log.Warn("gbsim answer failed", "err", err)
 	}
+	if body != nil {
+		// Answered after the 200, in the background: the answer is a
+		// transaction of its own, whose 200 this reader must receive.
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			d.answer(d.ctx, body)
+		}()
+	}
 }
 
 func (d *Device) record(m *message, from string) {
@@ -585,11 +723,13 @@ func (d *Device) record(m *message, from string) {
 		From:        userOf(m.get("From")),
 		RemoteAddr:  from,
 		At:          time.Now(),
+		Event:       m.get("Event"),
+		Expires:     m.get("Expires"),
+		CallID:      m.get("Call-ID"),
 	}
 	d.mu.Lock()
 	d.received = append(d.received, in)
-	close(d.notify)
-	d.notify = make(chan struct{})
+	d.signal()
 	d.mu.Unlock()
 }
 
