@@ -17,6 +17,19 @@ type Registry interface {
 	Unregistered(ctx context.Context, deviceID string, reason UnregisterReason)
 }
 
+// RegistrationStore is implemented by a Registry that keeps registrations
+// across restarts of the platform (in the database). Initialize restores
+// what it returns before serving: a device that registered with the
+// previous run stays reachable, instead of waiting for its next REGISTER,
+// which may be most of an hour away (GB/T 28181 devices refresh at the end
+// of their registration, not on a platform restart they cannot see).
+type RegistrationStore interface {
+	// StoredRegistrations returns the registrations recorded by earlier
+	// runs that have not expired: DeviceID, RemoteAddr, Transport,
+	// RegisteredAt and ExpiresAt are needed, the others are optional.
+	StoredRegistrations(ctx context.Context) ([]RegisterInfo, error)
+}
+
 // MessageHandler receives MESSAGE and NOTIFY requests from devices. The
 // device has already been answered 200 OK when it is called (GB/T 28181
 // expects the 200 at once; answers to queries come as new MESSAGEs). It must
@@ -54,8 +67,11 @@ type RegisterInfo struct {
 	// Refresh is true when the device was already registered.
 	Refresh bool
 	// Authenticated is true when a digest answer was verified (false when
-	// no password applies).
+	// no password applies, and for a restored registration).
 	Authenticated bool
+	// Restored is true for a registration re-created by Server.Restore from
+	// an earlier run's record, until the device registers again.
+	Restored bool
 }
 
 // UnregisterReason says why a registration ended.
@@ -96,6 +112,7 @@ type Message struct {
 	Event string
 	// Body is the raw body, in the device's charset (GB2312 by default).
 	Body []byte
-	// Registered reports whether the sender is currently registered.
+	// Registered reports whether the sender is currently registered
+	// (restored registrations included).
 	Registered bool
 }

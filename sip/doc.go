@@ -1,16 +1,19 @@
 // Package sip is the GB/T 28181 signalling side of the platform: the SIP
 // server (UDP and TCP on one address, gosip behind our own transport in
 // sip/transport), the registrar with MD5 digest authentication (sip/digest),
-// the in-memory table of where each registered device can be reached, the
-// hand-over of MESSAGE and NOTIFY bodies, SendMessage for queries and
-// control, and Subscribe for SUBSCRIBE dialogs (RFC 6665). The MANSCDP
-// codec is sip/manscdp, PTZ sip/ptz, and sip/gb the GB/T 28181 protocol
-// client (queries, controls, subscriptions, notifications) built on this
-// server. Later parts add GB SDP and INVITE/BYE dialogs, and MANSRTSP.
+// the in-memory table of where each registered device can be reached
+// (restored at start-up from a Registry that keeps registrations, see
+// RegistrationStore and Server.Restore), the hand-over of MESSAGE and NOTIFY
+// bodies, SendMessage for queries and control, and Subscribe for SUBSCRIBE
+// dialogs (RFC 6665). The MANSCDP codec is sip/manscdp, PTZ sip/ptz, and
+// sip/gb the GB/T 28181 protocol client (queries, controls, subscriptions,
+// notifications) built on this server. Later parts add GB SDP and INVITE/BYE
+// dialogs, and MANSRTSP.
 //
 // It speaks to the rest of the platform only through the interfaces it
-// declares (Registry, MessageHandler, Credentials) and never imports media,
-// storage or web. sip/gbsim is a device simulator for tests and load runs.
+// declares (Registry, RegistrationStore, MessageHandler, Credentials) and
+// never imports media, storage or web. sip/gbsim is a device simulator for
+// tests and load runs.
 //
 // What real devices need and the standard does not say (see
 // ../shared/GB28181.md): replies go to the packet's source address whatever

@@ -75,11 +75,16 @@ func (s *Server) onRegister(req sip.Request, tx sip.ServerTransaction) {
 		contact.Params.Add("expires", sip.String{Str: strconv.Itoa(int(expires / time.Second))})
 		hdrs = append(hdrs, contact)
 	}
-	info.Refresh = s.regs.put(info, now)
+	refresh, wasRestored := s.regs.put(info, now)
+	info.Refresh = refresh
 	s.respond(tx, req, 200, "OK", hdrs...)
-	if info.Refresh {
+	switch {
+	case wasRestored:
+		log.Info("device registered again; its registration from before the restart is replaced",
+			"expires", expires, "user_agent", info.UserAgent, "authenticated", authenticated)
+	case info.Refresh:
 		log.Debug("device registration refreshed", "expires", expires)
-	} else {
+	default:
 		log.Info("device registered", "expires", expires, "user_agent", info.UserAgent, "authenticated", authenticated)
 	}
 	if s.Registry != nil {

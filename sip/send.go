@@ -37,11 +37,12 @@ func (e *ResponseError) Error() string {
 // waits for the final response. body is sent as is (already in the
 // device's charset). It returns nil on 2xx, a *ResponseError on another
 // final response, ErrTimeout when ctx's deadline passes first,
-// ErrNotRegistered for an unknown device, ErrClosed after Close.
+// ErrNotRegistered for an unknown device, ErrNoConnection for a restored
+// TCP device that has not reconnected, ErrClosed after Close.
 func (s *Server) SendMessage(ctx context.Context, deviceID string, body []byte) error {
-	reg, ok := s.regs.get(deviceID)
-	if !ok {
-		return fmt.Errorf("%w: %s", ErrNotRegistered, deviceID)
+	reg, err := s.route(deviceID)
+	if err != nil {
+		return err
 	}
 	req := s.newRequest(sip.MESSAGE, reg, ContentTypeMANSCDP, body, nil)
 	res, err := s.do(ctx, req)

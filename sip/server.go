@@ -155,7 +155,6 @@ func (s *Server) Initialize() error {
 	for _, id := range s.AllowList {
 		s.allow[id] = struct{}{}
 	}
-	s.regs.m = map[string]RegisterInfo{}
 	s.cseq.Store(uint32(time.Now().Unix() % 100000))
 
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -197,6 +196,9 @@ func (s *Server) Initialize() error {
 	for m, h := range handlers {
 		_ = s.gs.OnRequest(m, s.active.track(h)) // never fails
 	}
+	// Before serving: a device's first message after the restart must
+	// find its registration.
+	s.restoreStored()
 	s.wg.Add(1)
 	go s.sweep()
 	s.tp.Serve()
@@ -263,7 +265,8 @@ func (s *Server) Close() error {
 
 // Registration returns a device's current registration.
 func (s *Server) Registration(deviceID string) (RegisterInfo, bool) {
-	return s.regs.get(deviceID)
+	reg, ok := s.regs.get(deviceID)
+	return reg.RegisterInfo, ok
 }
 
 // Registrations returns every current registration, ordered by device ID.

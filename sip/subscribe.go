@@ -56,10 +56,10 @@ func (s *Server) Subscribe(ctx context.Context, sub *Subscription, expires time.
 }
 
 func (s *Server) subscribe(ctx context.Context, sub *Subscription, expires time.Duration, body []byte) (time.Duration, error) {
-	reg, ok := s.regs.get(sub.DeviceID)
-	if !ok {
+	reg, err := s.route(sub.DeviceID)
+	if err != nil {
 		sub.dlg = dialogIDs{}
-		return 0, fmt.Errorf("%w: %s", ErrNotRegistered, sub.DeviceID)
+		return 0, err
 	}
 	fresh := !sub.Active()
 	if fresh {

@@ -102,6 +102,10 @@ var schemas = obj{
 		"action": obj{"type": "string", "enum": ptzActions},
 		"speed":  obj{"type": "integer", "minimum": 0, "maximum": 255, "default": 128, "description": "pan, tilt, focus and iris speed; zoom uses speed>>4"},
 		"preset": obj{"type": "integer", "minimum": 1, "maximum": 255, "description": "required by preset_set, preset_call, preset_delete"}}),
+	"RecordRequest": props([]string{"action"}, obj{
+		"action": obj{"type": "string", "enum": recordActions, "description": "start (RecordCmd Record) or stop (StopRecord) the device's recording"}}),
+	"GuardRequest": props([]string{"action"}, obj{
+		"action": obj{"type": "string", "enum": guardActions, "description": "set (GuardCmd SetGuard: arm) or reset (ResetGuard: disarm)"}}),
 	"Preset":     props([]string{"id", "name"}, obj{"id": tInt, "name": tStr}),
 	"PresetList": props([]string{"items"}, obj{"items": obj{"type": "array", "items": ref("Preset")}, "total": tInt}),
 	"Record": props([]string{"channel_gb_id", "start", "end"}, obj{

@@ -120,12 +120,15 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/api/v1/devices/{id}/status", summary: "A GB28181 device's own status (DeviceStatus)", tag: "gb28181", auth: true, gb: true, resp: "DeviceStatus", handler: s.deviceStatus},
 		{method: "GET", path: "/api/v1/devices/{id}/config", summary: "A GB28181 device's basic configuration (ConfigDownload BasicParam)", tag: "gb28181", auth: true, gb: true, resp: "DeviceConfig", handler: s.deviceConfig},
 		{method: "POST", path: "/api/v1/devices/{id}/reboot", summary: "Restart a GB28181 device (TeleBoot)", tag: "gb28181", auth: true, gb: true, status: http.StatusAccepted, handler: s.rebootDevice},
+		{method: "POST", path: "/api/v1/devices/{id}/guard", summary: "Arm (set) or disarm (reset) a GB28181 device's alarm inputs (GuardCmd)", tag: "gb28181", auth: true, gb: true, body: "GuardRequest", status: http.StatusNoContent, handler: s.guardDevice},
 
 		{method: "GET", path: "/api/v1/channels", summary: "List all channels", tag: "channels", auth: true, resp: "ChannelList", handler: s.listChannels},
 		{method: "GET", path: "/api/v1/channels/{id}", summary: "Get a channel", tag: "channels", auth: true, resp: "Channel", handler: s.getChannel},
 		{method: "PATCH", path: "/api/v1/channels/{id}", summary: "Change a channel (name, always_on)", tag: "channels", auth: true, body: "ChannelPatch", resp: "Channel", handler: s.patchChannel},
 		{method: "POST", path: "/api/v1/channels/{id}/ptz", summary: "Move, zoom, focus or use presets of a GB28181 channel (PTZCmd)", tag: "gb28181", auth: true, gb: true, body: "PTZRequest", status: http.StatusNoContent, handler: s.ptzChannel},
 		{method: "GET", path: "/api/v1/channels/{id}/presets", summary: "PTZ presets of a GB28181 channel (PresetQuery)", tag: "gb28181", auth: true, gb: true, resp: "PresetList", handler: s.channelPresets},
+		{method: "POST", path: "/api/v1/channels/{id}/iframe", summary: "Ask a GB28181 channel for a key frame now (IFameCmd)", tag: "gb28181", auth: true, gb: true, status: http.StatusNoContent, handler: s.iframeChannel},
+		{method: "POST", path: "/api/v1/channels/{id}/record", summary: "Start or stop recording of a GB28181 channel on its device (RecordCmd)", tag: "gb28181", auth: true, gb: true, body: "RecordRequest", status: http.StatusNoContent, handler: s.recordChannel},
 
 		{method: "GET", path: "/api/v1/events", summary: "Events reported by devices (GB28181 alarms), newest first", tag: "events", auth: true, query: eventParams, resp: "EventList", handler: s.listEvents},
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"regexp"
 	"sync"
@@ -57,6 +58,29 @@ func startGB(t *testing.T, opts ...func(*config.Config)) *gbEnv {
 		return false
 	}, nil)
 	return e
+}
+
+// freeSIPAddr returns a 127.0.0.1 address whose port is free for both UDP
+// and TCP, for an app that must listen on the same SIP port again after a
+// restart.
+func freeSIPAddr(t *testing.T) string {
+	t.Helper()
+	for range 20 {
+		u, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := u.LocalAddr().String()
+		l, err := net.Listen("tcp", addr)
+		_ = u.Close()
+		if err != nil {
+			continue // taken for TCP: another port
+		}
+		_ = l.Close()
+		return addr
+	}
+	t.Fatal("no port free for both UDP and TCP")
+	return ""
 }
 
 // sim creates a simulated device of the app (not registered), closed when

@@ -542,68 +542,126 @@ func TestGBMalformedBodies(t *testing.T) {
 	}
 }
 
-// TestGBRestart: after a restart on the same data dir the devices and their
-// channels are there, offline; a keepalive brings a device back online and
-// its next REGISTER makes it reachable again.
+// TestGBRestart: after a restart on the same data dir and SIP port the
+// devices and their channels are there, offline; the SIP server restored
+// their registrations, so a keepalive brings a device back online and it is
+// reachable at once, without a new REGISTER. A device registered over TCP
+// lost its connection with the restart and is reachable again once it
+// connects anew.
 func TestGBRestart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	if err := copyTemplate(dir); err != nil {
 		t.Fatal(err)
 	}
-	sameDir := func(c *config.Config) { c.DataDir = dir }
-	var sipAddr string
-	var sim *gbsim.Device
-	var devID int64
-
-	t.Run("first run", func(t *testing.T) {
-		e := startGB(t, sameDir)
-		sipAddr = e.sip
-		var err error
-		sim, err = gbsim.New(gbsim.Config{DeviceID: gbsim.MakeID(132, 80), Password: gbPassword, Server: e.sip,
-			Timeout: 3 * time.Second, Channels: 2})
+	sipAddr := freeSIPAddr(t)
+	sameRun := func(c *config.Config) { c.DataDir = dir; c.SIP.Addr = sipAddr }
+	// The simulators never register on their own (no Start): a REGISTER
+	// in the second run could only come from the test.
+	// They outlive the first run: closed when the whole test ends.
+	parent := t
+	newSim := func(t *testing.T, serial int, transport string) *gbsim.Device {
+		d, err := gbsim.New(gbsim.Config{DeviceID: gbsim.MakeID(132, serial), Password: gbPassword, Server: sipAddr,
+			Transport: transport, Timeout: 3 * time.Second, Channels: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
-		register(t, sim)
-		keepalives(t, sim) // stopped when this subtest ends
-		d := e.waitDevice(t, sim.ID(), "online", func(d gbDeviceJSON) bool { return d.Online && d.Model != "" })
-		devID = d.ID
-		e.waitChannels(t, d.ID, "2 channels", func(m map[string]gbChannelJSON) bool { return len(m) == 2 })
+		parent.Cleanup(func() { _ = d.Close() })
+		return d
+	}
+	var udpSim, tcpSim *gbsim.Device
+	devIDs := map[string]int64{}
+
+	t.Run("first run", func(t *testing.T) {
+		e := startGB(t, sameRun)
+		udpSim, tcpSim = newSim(t, 80, "udp"), newSim(t, 81, "tcp")
+		for _, sim := range []*gbsim.Device{udpSim, tcpSim} {
+			register(t, sim)
+			keepalives(t, sim) // stopped when this subtest ends, before the app
+			d := e.waitDevice(t, sim.ID(), "online", func(d gbDeviceJSON) bool { return d.Online && d.Model != "" })
+			devIDs[sim.ID()] = d.ID
+			e.waitChannels(t, d.ID, "2 channels", func(m map[string]gbChannelJSON) bool { return len(m) == 2 })
+		}
 	})
-	if sim == nil {
+	if len(devIDs) != 2 {
 		t.FailNow()
 	}
-	t.Cleanup(func() { _ = sim.Close() })
 
-	t.Run("second run", func(t *testing.T) {
-		e := startGB(t, sameDir, func(c *config.Config) { c.SIP.Addr = sipAddr })
+	e := startGB(t, sameRun)
+	if e.sip != sipAddr {
+		t.Fatalf("second run listens on %s, want %s", e.sip, sipAddr)
+	}
+	wantLog(t, e.testApp, `msg="registrations restored from before the restart"`, "restored=2", "stored=2")
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	// ptzPath returns the PTZ path of a device's first channel after
+	// checking that the device and its channels are back, offline.
+	ptzPath := func(t *testing.T, sim *gbsim.Device) string {
+		t.Helper()
 		d, ok := e.gbDevice(t, sim.ID())
-		if !ok || d.ID != devID || d.Online || d.Model != "GBSIM-NVR" || d.Name == sim.ID() {
+		if !ok || d.ID != devIDs[sim.ID()] || d.Online || d.Model != "GBSIM-NVR" || d.Name == sim.ID() {
 			t.Fatalf("after the restart: listed %v, %+v", ok, d)
 		}
 		chans := e.channels(t, d.ID)
 		if len(chans) != 2 || chans[sim.ChannelID(1)].Status != "OFF" || chans[sim.ChannelID(1)].Name != gbsim.ChannelName(1) {
 			t.Fatalf("channels after the restart: %+v", chans)
 		}
-		ptzPath := fmt.Sprintf("/api/v1/channels/%d/ptz", chans[sim.ChannelID(1)].ID)
-		st, body := e.do("POST", ptzPath, e.token, map[string]any{"action": "left"})
-		wantError(t, "PTZ of an offline device", st, body, http.StatusConflict, "device_offline")
+		path := fmt.Sprintf("/api/v1/channels/%d/ptz", chans[sim.ChannelID(1)].ID)
+		// Not heard from yet: offline, and said so at once.
+		began := time.Now()
+		st, body := e.do("POST", path, e.token, map[string]any{"action": "left"})
+		wantError(t, "PTZ before the device was heard from", st, body, http.StatusConflict, "device_offline")
+		if took := time.Since(began); took >= gbQueryTimeout {
+			t.Errorf("the 409 took %v", took)
+		}
+		return path
+	}
 
-		keepalives(t, sim)
-		e.waitDevice(t, sim.ID(), "online from a keepalive", func(d gbDeviceJSON) bool { return d.Online })
-		e.waitChannels(t, d.ID, "channels ON", func(m map[string]gbChannelJSON) bool { return m[sim.ChannelID(1)].Status == "ON" })
-		wantLog(t, e.testApp, `msg="device online"`, "device_id="+sim.ID(), "registered before the platform restarted")
-		// The SIP server learns where the device is from its REGISTER.
-		st, body = e.do("POST", ptzPath, e.token, map[string]any{"action": "left"})
-		wantError(t, "PTZ before the device registered again", st, body, http.StatusConflict, "device_offline")
-
-		register(t, sim)
-		e.api("POST", ptzPath, map[string]any{"action": "left"}, http.StatusNoContent, nil)
+	t.Run("udp", func(t *testing.T) {
+		path := ptzPath(t, udpSim)
+		keepalives(t, udpSim)
+		d := e.waitDevice(t, udpSim.ID(), "online from a keepalive", func(d gbDeviceJSON) bool { return d.Online })
+		e.waitChannels(t, d.ID, "channels ON", func(m map[string]gbChannelJSON) bool { return m[udpSim.ChannelID(1)].Status == "ON" })
+		wantLog(t, e.testApp, `msg="device online"`, "device_id="+udpSim.ID(), "via=keepalive")
+		e.api("POST", path, map[string]any{"action": "left", "speed": 60}, http.StatusNoContent, nil)
+		ctrls, err := udpSim.WaitControls(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ctrls[len(ctrls)-1]; !strings.EqualFold(got.PTZCmd, ptzFrame(0x02, 60, 0, 0)) || got.DeviceID != udpSim.ChannelID(1) {
+			t.Errorf("device got PTZCmd %s for %s", got.PTZCmd, got.DeviceID)
+		}
 		var res struct{ Total int }
 		e.api("POST", fmt.Sprintf("/api/v1/devices/%d/sync", d.ID), nil, http.StatusOK, &res)
 		if res.Total != 2 {
 			t.Errorf("catalog after the restart: %+v", res)
 		}
+		if n := udpSim.Stats().Registrations; n != 1 {
+			t.Errorf("the device registered %d times, want once (in the first run)", n)
+		}
 	})
+
+	t.Run("tcp", func(t *testing.T) {
+		path := ptzPath(t, tcpSim)
+		// Its connection ended with the first run; it connects again (a
+		// new socket, as a device does after its connection drops) and
+		// sends keepalives there, without registering.
+		again := newSim(t, 81, "tcp")
+		keepalives(t, again)
+		e.waitDevice(t, again.ID(), "online from a keepalive", func(d gbDeviceJSON) bool { return d.Online })
+		e.api("POST", path, map[string]any{"action": "right", "speed": 70}, http.StatusNoContent, nil)
+		ctrls, err := again.WaitControls(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ctrls[0]; !strings.EqualFold(got.PTZCmd, ptzFrame(0x01, 70, 0, 0)) {
+			t.Errorf("device got PTZCmd %s", got.PTZCmd)
+		}
+		if again.Stats().Registrations != 0 || tcpSim.Stats().Registrations != 1 {
+			t.Errorf("registrations: %d on the new connection, %d on the old", again.Stats().Registrations, tcpSim.Stats().Registrations)
+		}
+	})
+	if strings.Contains(e.logs.String(), "gb body from an unregistered device dropped") {
+		t.Error("a restored device's message was dropped as from an unregistered device")
+	}
 }

@@ -2,16 +2,17 @@
 // what the SIP side learns (registrations, keepalives, catalogs, alarms, positions) and offers
 // the API the device-side operations (catalog refresh, PTZ, presets, recordings, reboot, status).
 //
-// Service sits between the SIP server and the protocol client: it is the server's Registry and
-// Credentials, the client's Events, and the server's MessageHandler (it passes every message on
-// to the client, after looking at the keepalives of devices the server does not know, see
-// below). It talks to the database through the Store interface it declares and to devices
+// Service sits between the SIP server and the protocol client: it is the server's Registry (and
+// RegistrationStore) and Credentials, the client's Events, and the server's MessageHandler (it
+// passes every message on to the client). It talks to the database through the Store interface it declares and to devices
 // through the Client interface, which *gb.Client of sip/gb satisfies.
 //
-// Liveness. A device is online from its REGISTER (or, after a platform restart, its first
-// keepalive while its stored registration is still valid) until it unregisters, its
+// Liveness. A device is online from its REGISTER or keepalive until it unregisters, its
 // registration expires, or keepalive_misses × keepalive_interval pass without a keepalive (the
-// watchdog). Each change is logged once with the device ID. A channel's effective status is
+// watchdog). After a platform restart every device starts offline, but the SIP server restores
+// the stored registrations that have not expired (StoredRegistrations): a device's next
+// keepalive brings it online and it is reachable at once, without waiting for its next
+// REGISTER (a device registered over TCP once it has reconnected). Each change is logged once with the device ID. A channel's effective status is
 // the ON/OFF of the last catalog while its device is online and OFF while it is offline; the
 // stored status is left as the catalog said, so that a device coming back does not need a
 // catalog round trip to have its channels back, and an offline NVR with 10,000 channels costs

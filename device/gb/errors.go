@@ -36,7 +36,9 @@ func deviceErr(err error) error {
 		return nil
 	case errors.Is(err, context.Canceled):
 		return err
-	case errors.Is(err, sipgb.ErrNotRegistered):
+	case errors.Is(err, sipgb.ErrNotRegistered), errors.Is(err, sip.ErrNoConnection):
+		// ErrNoConnection: registered over TCP before the platform restarted and not
+		// reconnected since, so there is no way to reach it until it does.
 		return fmt.Errorf("%w: %w", ErrOffline, err)
 	case errors.Is(err, sipgb.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%w: %w", ErrTimeout, err)

@@ -2,7 +2,6 @@ package gb
 
 import (
 	"context"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -14,10 +13,6 @@ import (
 
 // Limits on what a device reports.
 const (
-	// maxKeepaliveBody bounds the body of an unregistered device that is decoded to see whether
-	// it is a keepalive: a keepalive is about 200 bytes, and anything from an unregistered
-	// sender is cheap to drop.
-	maxKeepaliveBody = 4 << 10
 	// maxClockSkew is how far a device's alarm time may be from the platform's before the
 	// platform's is used: devices with an unset clock report 1970 or 2000, which would bury the
 	// alarm at the end of the list.
@@ -27,52 +22,11 @@ const (
 	mergeLookups = 64
 )
 
-// HandleMessage implements sip.MessageHandler: every message goes to the protocol client,
-// except a keepalive from a device the SIP server does not know but whose stored registration
-// is still valid (the platform restarted; the device does not know), which marks it online.
+// HandleMessage implements sip.MessageHandler: every message goes to the protocol client. A
+// device that registered before the platform restarted is registered here too (its
+// registration is restored, see StoredRegistrations), so its keepalive counts at once.
 func (s *Service) HandleMessage(ctx context.Context, m sip.Message) {
-	if !m.Registered && s.keepaliveBeforeRegister(ctx, m) {
-		return
-	}
 	s.Client.HandleMessage(ctx, m)
-}
-
-// keepaliveBeforeRegister handles a keepalive from a device not registered with this process
-// and reports whether the message was one. The device counts when it is stored, its stored
-// registration has not expired and the keepalive comes from the address it registered from;
-// then it is online again at once, and reachable from its next REGISTER.
-func (s *Service) keepaliveBeforeRegister(ctx context.Context, m sip.Message) bool {
-	if len(m.Body) > maxKeepaliveBody {
-		return false
-	}
-	msg, _, err := manscdp.Decoder{}.Decode(m.Body, manscdp.GB2312)
-	if err != nil || msg.CmdType != manscdp.CmdKeepalive {
-		return false
-	}
-	l := s.lock(m.DeviceID)
-	l.Lock()
-	d, err := s.Store.DeviceByGBID(ctx, m.DeviceID)
-	if err != nil || d.Type != device.TypeGB28181 || !d.ExpiresAt.After(time.Now()) || host(d.RemoteAddr) != host(m.RemoteAddr) {
-		l.Unlock()
-		// Let the client drop it with its rate-limited warning.
-		return false
-	}
-	wasOnline, ok := s.touchLocked(ctx, m.DeviceID, time.Now())
-	l.Unlock()
-	if ok && !wasOnline {
-		s.log.Info("device online", "device_id", m.DeviceID, "via", "keepalive",
-			"note", "registered before the platform restarted; requests to it wait for its next REGISTER",
-			"registration_expires", d.ExpiresAt.Format(time.RFC3339))
-	}
-	return true
-}
-
-// host returns the host of an "ip:port" address.
-func host(addr string) string {
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
-	}
-	return addr
 }
 
 // Keepalive implements gb.Events: the device's keepalive is recorded, and a device that was

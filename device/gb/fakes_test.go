@@ -2,6 +2,7 @@ package gb
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -295,6 +296,18 @@ func (f *fakeClient) PTZ(_ context.Context, id, ch string, cmd ptz.Command, _ pt
 }
 
 func (f *fakeClient) TeleBoot(_ context.Context, id string) error { return f.record("TeleBoot " + id) }
+
+func (f *fakeClient) IFrame(_ context.Context, id, ch string) error {
+	return f.record("IFrame " + id + " " + ch)
+}
+
+func (f *fakeClient) Record(_ context.Context, id, ch string, start bool) error {
+	return f.record(fmt.Sprintf("Record %s %s %v", id, ch, start))
+}
+
+func (f *fakeClient) Guard(_ context.Context, id string, set bool) error {
+	return f.record(fmt.Sprintf("Guard %s %v", id, set))
+}
 
 func (f *fakeClient) SubscribeCatalog(_ context.Context, id string, _ time.Duration) error {
 	err := f.record("SubscribeCatalog " + id)

@@ -106,6 +106,28 @@ func (s *Service) Unregistered(ctx context.Context, gbID string, reason sip.Unre
 	}
 }
 
+// StoredRegistrations implements sip.RegistrationStore: the registrations of the stored GB
+// devices that have not expired, so that the SIP server reaches them after a platform restart
+// without waiting for their next REGISTER. A device that unregistered, or whose registration
+// expired, is left out (Unregistered cuts its ExpiresAt short).
+func (s *Service) StoredRegistrations(ctx context.Context) ([]sip.RegisterInfo, error) {
+	devs, _, err := s.Store.ListDevices(ctx, device.ListOptions{Type: device.TypeGB28181})
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	var out []sip.RegisterInfo
+	for _, d := range devs {
+		if d.GBID == "" || d.RemoteAddr == "" || d.Transport == "" || !d.ExpiresAt.After(now) {
+			continue
+		}
+		out = append(out, sip.RegisterInfo{DeviceID: d.GBID, RemoteAddr: d.RemoteAddr,
+			Transport: strings.ToUpper(d.Transport), RegisteredAt: d.RegisteredAt, ExpiresAt: d.ExpiresAt})
+	}
+	s.log.Debug("stored registrations handed to the sip server", "devices", len(devs), "unexpired", len(out))
+	return out, nil
+}
+
 // markOffline marks a device offline when it is online and due still says so (the watchdog's
 // check, repeated under the device's lock in case a keepalive just arrived).
 func (s *Service) markOffline(ctx context.Context, gbID, why string, due func(devState) bool) {

@@ -67,6 +67,9 @@ type Client interface {
 	ConfigDownload(ctx context.Context, deviceID, configType string) (*manscdp.Config, error)
 	PTZ(ctx context.Context, deviceID, channelID string, cmd ptz.Command, args ptz.Args) error
 	TeleBoot(ctx context.Context, deviceID string) error
+	IFrame(ctx context.Context, deviceID, channelID string) error
+	Record(ctx context.Context, deviceID, channelID string, start bool) error
+	Guard(ctx context.Context, deviceID string, set bool) error
 	SubscribeCatalog(ctx context.Context, deviceID string, expires time.Duration) error
 	Unsubscribe(deviceID string)
 }
@@ -115,8 +118,9 @@ type devState struct {
 }
 
 // Initialize seeds the client's charsets from the database, marks offline the devices a
-// previous run left online (their registrations died with it), and starts the watchdog and
-// the sync workers.
+// previous run left online (their registrations are restored, see StoredRegistrations, but
+// whether they are alive only their next keepalive or REGISTER tells), and starts the watchdog
+// and the sync workers.
 func (s *Service) Initialize(ctx context.Context) error {
 	if s.KeepaliveInterval <= 0 {
 		s.KeepaliveInterval = DefaultKeepaliveInterval

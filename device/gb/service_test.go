@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -121,25 +123,33 @@ func TestServiceLifecycle(t *testing.T) {
 	if d := stored(t, store); d.Online || d.ExpiresAt.After(time.Now()) {
 		t.Fatalf("after unregistering: %+v", d)
 	}
-	// A keepalive of a device whose registration ended does not count before REGISTER.
-	body := []byte(`<?xml version="1.0"?><Notify><CmdType>Keepalive</CmdType><SN>1</SN><DeviceID>` + devID + `</DeviceID></Notify>`)
-	s.HandleMessage(ctx, sip.Message{Method: "MESSAGE", DeviceID: devID, RemoteAddr: "10.0.0.5:5060", Body: body})
-	if stored(t, store).Online {
-		t.Fatal("an unregistered device's keepalive brought it online")
-	}
+	// Every message goes to the client, which drops the unregistered device's.
+	s.HandleMessage(ctx, sip.Message{Method: "MESSAGE", DeviceID: devID, RemoteAddr: "10.0.0.5:5060"})
 	if len(client.messages) != 1 {
 		t.Fatalf("the message did not reach the client: %d", len(client.messages))
 	}
 }
 
-// TestServiceRestart: devices a previous run left online start offline; a keepalive from the
-// address they registered from, within their registration, brings them back.
+// TestServiceRestart: devices a previous run left online start offline; the registrations that
+// have not expired are handed to the SIP server to restore, the others are not.
 func TestServiceRestart(t *testing.T) {
 	store, client := newMemStore(), newFakeClient()
 	ctx := context.Background()
-	d := &device.Device{Type: device.TypeGB28181, GBID: devID, Name: "x", Online: true, Charset: "GB18030",
-		RemoteAddr: "10.0.0.5:5060", RegisteredAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
-	if err := store.CreateDevice(ctx, d, nil); err != nil {
+	now := time.Now()
+	for i, d := range []*device.Device{
+		{GBID: devID, Online: true, Charset: "GB18030", Transport: "udp", RemoteAddr: "10.0.0.5:5060",
+			RegisteredAt: now.Add(-time.Minute), ExpiresAt: now.Add(time.Hour)},
+		{GBID: "34020000001320000002", Transport: "tcp", RemoteAddr: "10.0.0.6:40000", RegisteredAt: now, ExpiresAt: now.Add(time.Hour)},
+		{GBID: "34020000001320000003", Transport: "udp", RemoteAddr: "10.0.0.7:5060", ExpiresAt: now.Add(-time.Second)}, // expired
+		{GBID: "34020000001320000004"}, // provisioned, never registered
+	} {
+		d.Type, d.Name = device.TypeGB28181, fmt.Sprint("dev", i)
+		if err := store.CreateDevice(ctx, d, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rtsp := &device.Device{Type: device.TypeRTSP, Name: "cam", RemoteAddr: "10.0.0.8:554", Transport: "tcp", ExpiresAt: now.Add(time.Hour)}
+	if err := store.CreateDevice(ctx, rtsp, nil); err != nil {
 		t.Fatal(err)
 	}
 	s, _ := newService(t, store, client)
@@ -149,17 +159,27 @@ func TestServiceRestart(t *testing.T) {
 	if client.Charset(devID) != manscdp.GB18030 {
 		t.Fatal("charset not seeded")
 	}
-	body := []byte(`<?xml version="1.0"?><Notify><CmdType>Keepalive</CmdType><SN>1</SN><DeviceID>` + devID + `</DeviceID></Notify>`)
-	s.HandleMessage(ctx, sip.Message{Method: "MESSAGE", DeviceID: devID, RemoteAddr: "10.9.9.9:5060", Body: body})
-	if stored(t, store).Online {
-		t.Fatal("a keepalive from another address counted")
+	regs, err := s.StoredRegistrations(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	s.HandleMessage(ctx, sip.Message{Method: "MESSAGE", DeviceID: devID, RemoteAddr: "10.0.0.5:6000", Body: body})
+	slices.SortFunc(regs, func(a, b sip.RegisterInfo) int { return strings.Compare(a.DeviceID, b.DeviceID) })
+	want := []sip.RegisterInfo{
+		{DeviceID: devID, RemoteAddr: "10.0.0.5:5060", Transport: "UDP", RegisteredAt: now.Add(-time.Minute), ExpiresAt: now.Add(time.Hour)},
+		{DeviceID: "34020000001320000002", RemoteAddr: "10.0.0.6:40000", Transport: "TCP", RegisteredAt: now, ExpiresAt: now.Add(time.Hour)},
+	}
+	if fmt.Sprint(regs) != fmt.Sprint(want) {
+		t.Errorf("stored registrations\n got %+v\nwant %+v", regs, want)
+	}
+	// The restored device's keepalive reaches the client (as from a registered device) and,
+	// through Events, brings it online.
+	s.HandleMessage(ctx, sip.Message{Method: "MESSAGE", DeviceID: devID, RemoteAddr: "10.0.0.5:5060", Registered: true})
+	if len(client.messages) != 1 || !client.messages[0].Registered {
+		t.Fatalf("messages passed on: %+v", client.messages)
+	}
+	s.Keepalive(ctx, devID, time.Now())
 	if !stored(t, store).Online {
-		t.Fatal("a keepalive from the registered host did not count")
-	}
-	if len(client.messages) != 1 {
-		t.Fatalf("%d messages passed on, want the one refused", len(client.messages))
+		t.Fatal("a keepalive did not bring the device back")
 	}
 }
 
@@ -247,6 +267,81 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := s.Provision(ctx, NewDevice{GBID: devID}); !errors.Is(err, device.ErrConflict) {
 		t.Errorf("provisioning a stored GB ID: %v", err)
+	}
+}
+
+// TestControls: IFrame and Record reach a channel, Guard a device; an offline device is
+// ErrOffline before anything is sent, a catalog node or an RTSP device ErrInvalid, and the
+// client's errors are mapped as for the other requests.
+func TestControls(t *testing.T) {
+	store, client := newMemStore(), newFakeClient()
+	ctx := context.Background()
+	d := &device.Device{Type: device.TypeGB28181, GBID: devID, Name: "x"}
+	group := "34020000002150000001"
+	if err := store.CreateDevice(ctx, d, []*device.Channel{
+		{GBID: camID, Name: "一", Kind: device.KindChannel},
+		{GBID: group, Name: "组", Kind: device.KindBusinessGroup},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	chans, _ := store.Channels(ctx, d.ID)
+	cam, grp := chans[0], chans[1]
+	s, _ := newService(t, store, client)
+
+	calls := func() []string {
+		client.mu.Lock()
+		defer client.mu.Unlock()
+		return slices.Clone(client.calls)
+	}
+	if err := s.IFrame(ctx, cam.ID); !errors.Is(err, ErrOffline) {
+		t.Fatalf("IFrame of an offline device: %v", err)
+	}
+	if err := s.Guard(ctx, d.ID, true); !errors.Is(err, ErrOffline) {
+		t.Fatalf("Guard of an offline device: %v", err)
+	}
+	if n := len(calls()); n != 0 {
+		t.Fatalf("%d requests sent to an offline device", n)
+	}
+	_ = store.SetDeviceOnline(ctx, d.ID, true)
+	for _, f := range []func() error{
+		func() error { return s.IFrame(ctx, cam.ID) },
+		func() error { return s.Record(ctx, cam.ID, true) },
+		func() error { return s.Record(ctx, cam.ID, false) },
+		func() error { return s.Guard(ctx, d.ID, true) },
+		func() error { return s.Guard(ctx, d.ID, false) },
+	} {
+		if err := f(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"IFrame " + devID + " " + camID, "Record " + devID + " " + camID + " true",
+		"Record " + devID + " " + camID + " false", "Guard " + devID + " true", "Guard " + devID + " false"}
+	if got := calls(); !slices.Equal(got, want) {
+		t.Errorf("calls\n got %q\nwant %q", got, want)
+	}
+	if err := s.Record(ctx, grp.ID, true); !errors.Is(err, device.ErrInvalid) {
+		t.Errorf("Record of a business group: %v", err)
+	}
+	rtsp := &device.Device{Type: device.TypeRTSP, Name: "cam"}
+	_ = store.CreateDevice(ctx, rtsp, nil)
+	if err := s.Guard(ctx, rtsp.ID, true); !errors.Is(err, ErrNotGB) {
+		t.Errorf("Guard of an RTSP device: %v", err)
+	}
+	for _, c := range []struct {
+		err  error
+		want error
+	}{
+		{sip.ErrTimeout, ErrTimeout},
+		{sip.ErrNotRegistered, ErrOffline},
+		{fmt.Errorf("MESSAGE: %w", sip.ErrNoConnection), ErrOffline},
+		{&sip.ResponseError{Code: 488}, ErrDeviceError},
+	} {
+		client.mu.Lock()
+		client.err = c.err
+		client.mu.Unlock()
+		if err := s.IFrame(ctx, cam.ID); !errors.Is(err, c.want) {
+			t.Errorf("client error %v: %v, want %v", c.err, err, c.want)
+		}
 	}
 }
 

@@ -301,6 +301,7 @@ func New(cfg Config) (*Device, error) {
 	if cfg.Quirks.ViaHost != "" {
 		d.via = cfg.Quirks.ViaHost
 	}
+	d.link.start()
 	return d, nil
 }
 

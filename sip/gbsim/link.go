@@ -20,6 +20,9 @@ type link interface {
 	send(b []byte, to string) error
 	localAddr() string
 	reliable() bool
+	// start begins reading. It is separate from dialing so that the device
+	// has stored the link before the first message can arrive.
+	start()
 	close()
 }
 
@@ -30,9 +33,10 @@ const udpBufSize = 16 << 10
 
 // udpLink is a UDP socket of the device's own.
 type udpLink struct {
-	c      *net.UDPConn
-	server netip.AddrPort
-	done   chan struct{}
+	c       *net.UDPConn
+	server  netip.AddrPort
+	done    chan struct{}
+	receive func([]byte, string)
 }
 
 func dialUDP(local, server string, receive func([]byte, string)) (*udpLink, error) {
@@ -48,21 +52,7 @@ func dialUDP(local, server string, receive func([]byte, string)) (*udpLink, erro
 	if err != nil {
 		return nil, err
 	}
-	l := &udpLink{c: c, server: sa.AddrPort(), done: make(chan struct{})}
-	go func() {
-		defer close(l.done)
-		buf := make([]byte, udpBufSize)
-		for {
-			n, from, err := c.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				if errors.Is(err, net.ErrClosed) {
-					return
-				}
-				continue
-			}
-			receive(append([]byte(nil), buf[:n]...), from.String())
-		}
-	}()
+	l := &udpLink{c: c, server: sa.AddrPort(), done: make(chan struct{}), receive: receive}
 	return l, nil
 }
 
@@ -85,9 +75,10 @@ func (l *udpLink) close()            { _ = l.c.Close(); <-l.done }
 
 // tcpLink is one TCP connection to the platform, used both ways.
 type tcpLink struct {
-	c    net.Conn
-	wmu  sync.Mutex
-	done chan struct{}
+	c       net.Conn
+	wmu     sync.Mutex
+	done    chan struct{}
+	receive func([]byte, string)
 }
 
 // maxSimBody bounds what the simulator reads from the platform.
@@ -103,19 +94,7 @@ func dialTCP(local, server string, timeout time.Duration, receive func([]byte, s
 	if err != nil {
 		return nil, fmt.Errorf("gbsim: connect %s: %w", server, err)
 	}
-	l := &tcpLink{c: c, done: make(chan struct{})}
-	go func() {
-		defer close(l.done)
-		r := bufio.NewReader(c)
-		for {
-			msg, err := transport.ReadStreamMessage(r, transport.DefaultMaxHeaderSize, maxSimBody)
-			if err != nil {
-				_ = c.Close()
-				return
-			}
-			receive(msg, "")
-		}
-	}()
+	l := &tcpLink{c: c, done: make(chan struct{}), receive: receive}
 	return l, nil
 }
 
@@ -141,4 +120,36 @@ func randHex(n int) string {
 // typ 132 is an IPC, 118 an NVR.
 func MakeID(typ, serial int) string {
 	return fmt.Sprintf("3402000000%03d0%06d", typ%1000, serial%1000000)
+}
+
+func (l *udpLink) start() {
+	go func() {
+		defer close(l.done)
+		buf := make([]byte, udpBufSize)
+		for {
+			n, from, err := l.c.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				if errors.Is(err, net.ErrClosed) {
+					return
+				}
+				continue
+			}
+			l.receive(append([]byte(nil), buf[:n]...), from.String())
+		}
+	}()
+}
+
+func (l *tcpLink) start() {
+	go func() {
+		defer close(l.done)
+		r := bufio.NewReader(l.c)
+		for {
+			msg, err := transport.ReadStreamMessage(r, transport.DefaultMaxHeaderSize, maxSimBody)
+			if err != nil {
+				_ = l.c.Close()
+				return
+			}
+			l.receive(msg, "")
+		}
+	}()
 }
