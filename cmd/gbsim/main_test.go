@@ -54,7 +54,7 @@ func TestRun(t *testing.T) {
 			go func() {
 				done <- run(ctx, []string{"-server", srv.Addr(), "-transport", tr, "-password", "pw",
 					"-id", "34020000001180000010", "-count", "3", "-channels", "12", "-per-message", "5",
-					"-charset", "utf8", "-dup-part", "2", "-swap-parts", "1:3", "-stats", "50ms"}, &stdout, &stderr)
+					"-charset", "utf8", "-dup-part", "2", "-swap-parts", "1:3", "-stats", "50ms", "-report"}, &stdout, &stderr)
 			}()
 			deadline := time.Now().Add(5 * time.Second)
 			for len(srv.Registrations()) < 3 && time.Now().Before(deadline) {
@@ -83,7 +83,8 @@ func TestRun(t *testing.T) {
 			if n := len(srv.Registrations()); n != 0 {
 				t.Errorf("%d devices still registered after exit", n)
 			}
-			if out := stdout.String(); !strings.Contains(out, "3 devices started") || !strings.Contains(out, "3/3 registered") {
+			if out := stdout.String(); !strings.Contains(out, "3 devices started") || !strings.Contains(out, "3/3 registered") ||
+				!strings.Contains(out, "registration report: first REGISTER at ") || !strings.Contains(out, "; 3/3 registered; 200 OK of 50% after ") {
 				t.Errorf("stdout:\n%s", out)
 			}
 		})
