@@ -42,8 +42,10 @@ type app struct {
 	gb       *devgb.Service
 }
 
-func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, err error) {
-	a = &app{cfg: cfg, log: log}
+func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, err error) {
+	// a is not the named result: "return nil, err" must not hide the
+	// half-built app from the cleanup below.
+	a := &app{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
 			a.shutdown()

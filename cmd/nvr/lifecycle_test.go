@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nvr/nvr/config"
 	"github.com/nvr/nvr/media/testsrc"
 	"github.com/nvr/nvr/web"
 )
@@ -262,5 +266,28 @@ func TestBinaryBadConfig(t *testing.T) {
 				t.Errorf("%q names none of %q", line, c.want)
 			}
 		})
+	}
+}
+
+// TestStartupFailureCleansUp: a start-up error (here the HTTP port is taken)
+// is reported, not a panic, and what was already open is closed.
+func TestStartupFailureCleansUp(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.HTTP.Addr = ln.Addr().String()
+	cfg.SIP.Addr = "127.0.0.1:0"
+	cfg.Admin.Password = "x"
+	a, err := newApp(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err == nil {
+		a.shutdown()
+		t.Fatal("newApp succeeded on a taken port")
+	}
+	if !strings.Contains(err.Error(), "http.addr") {
+		t.Fatalf("error %q does not name http.addr", err)
 	}
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/nvr/nvr/media/testsrc"
 )
 
-// maxCameras bounds -n of the simulator and of the relay test: more would
-// need more than the clip's pacing goroutine can serve in real time.
+// maxCameras bounds -n of the simulator and of the relay test, so that a
+// typo cannot start thousands of streams on a shared machine.
 const maxCameras = 1000
 
 // videoClips maps -clip values to the embedded clips.

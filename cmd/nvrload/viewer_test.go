@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +124,26 @@ func TestTimeToKeyframe(t *testing.T) {
 	noKey := serveBytes(t, flv.Header{HasVideo: true}.Append(nil))
 	if _, _, err := timeToKeyframe(ctx, client, noKey); !errors.Is(err, io.EOF) {
 		t.Errorf("stream without frames: %v, want EOF", err)
+	}
+}
+
+func TestViewerGroup(t *testing.T) {
+	url := serveBytes(t, flvFile(t, 0, 40, 80, 200))
+	client := &http.Client{}
+	defer client.CloseIdleConnections()
+
+	g := startViewers(context.Background(), client, url, 3, 25, 5*time.Second)
+	defer g.stop()
+	// The served stream is short: the viewers start, then end at its EOF,
+	// which waitStarted may see first.
+	_ = g.waitStarted(context.Background(), 5*time.Second)
+	before := make([]uint64, 3)
+	g.stop()
+	r := g.result(before, g.frames())
+	if r.failed != 3 || !strings.Contains(r.firstErr, "EOF") {
+		t.Errorf("failed %d (%s), want 3 viewers ended by EOF", r.failed, r.firstErr)
+	}
+	if len(r.window) != 3 || percentile(r.window, 0) != 4 || r.missing != 3*2 || r.gaps != 3 {
+		t.Errorf("window %v missing %d gaps %d; want 4 frames each, 2 missing and 1 gap each", r.window, r.missing, r.gaps)
 	}
 }

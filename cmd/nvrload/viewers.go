@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 )
 
@@ -15,8 +13,6 @@ const (
 	// maxViewers bounds -n: each viewer is a socket and a goroutine here and
 	// in the nvr.
 	maxViewers = 5000
-	// startPoll is how often the controller checks that viewers started.
-	startPoll = 100 * time.Millisecond
 	// frameSlack is how many frames fewer than the window's length a viewer
 	// may count and still be on time: the window's ends cut a batch in two,
 	// and a viewer's TCP buffer may hold a few frames.
@@ -82,40 +78,19 @@ func runViewers(ctx context.Context, e env, args []string) error {
 		return err
 	}
 
-	// The viewers' own deadline ends them even if this function is stuck.
-	total := *startTimeout + *settle + *duration + 30*time.Second
-	vctx, cancel := context.WithTimeout(ctx, total)
-	defer cancel()
 	client := &http.Client{Transport: &http.Transport{
 		DisableKeepAlives:     true,
 		DisableCompression:    true,
-		MaxConnsPerHost:       0,
 		ResponseHeaderTimeout: *startTimeout,
 	}}
 	defer client.CloseIdleConnections()
-	url := api.playURL(ch.Play.FLV)
-	maxTags := int(total.Seconds()) * tagsPerSecondBound
-
-	viewers := make([]*viewer, *n)
-	errs := make([]error, *n)
-	var ended sync.WaitGroup
-	done := make(chan int, *n)
 	e.log.Info("opening viewers", "count", *n, "url", ch.Play.FLV)
-	for i := range viewers {
-		viewers[i] = newViewer(*fps)
-		ended.Go(func() {
-			errs[i] = viewers[i].run(vctx, client, url, maxTags)
-			done <- i
-		})
-	}
-	stop := func() {
-		cancel()
-		ended.Wait()
-	}
-	defer stop()
+	// The viewers' own deadline ends them even if this function is stuck.
+	g := startViewers(ctx, client, api.playURL(ch.Play.FLV), *n, *fps, *startTimeout+*settle+*duration+30*time.Second)
+	defer g.stop()
 
 	began := time.Now()
-	if err := waitStarted(ctx, viewers, done, *startTimeout); err != nil {
+	if err := g.waitStarted(ctx, *startTimeout); err != nil {
 		return err
 	}
 	startedAfter := time.Since(began).Round(time.Millisecond)
@@ -125,9 +100,9 @@ func runViewers(ctx context.Context, e env, args []string) error {
 	}
 
 	e.log.Info("measuring", "viewers", *n, "window", *duration)
-	before := snapshot(viewers)
+	before := g.frames()
 	busy, err := measure(ctx, p, *duration, nf.watch(p.hz, true))
-	after := snapshot(viewers)
+	after := g.frames()
 	if err != nil {
 		return err
 	}
@@ -135,10 +110,9 @@ func runViewers(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	stop()
+	g.stop()
 
-	var res viewersResult
-	res.add(viewers, errs, before, after)
+	res := g.result(before, after)
 	expected := busy.Wall.Seconds() * *fps
 	perViewer := (busy.CPUPercent - idle.CPUPercent) / float64(*n)
 	// Every frame arrived when none is missing from any viewer's timeline,
@@ -172,72 +146,6 @@ func runViewers(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(w, "  machine               %d viewers: %s\n", *n, busy.Machine())
 	fmt.Fprintf(w, "  per viewer            %.4f %% of a core (target < %.2f %%: %s)\n", perViewer, targetCPUPerViewer, verdict(perViewer < targetCPUPerViewer))
 	return nil
-}
-
-// waitStarted waits until every viewer received a frame. A viewer that
-// ends before is an error: the nvr refused or dropped it.
-func waitStarted(ctx context.Context, viewers []*viewer, done <-chan int, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for range int(timeout/startPoll) + 1 {
-		select {
-		case i := <-done:
-			return fmt.Errorf("viewer %d ended before the measurement", i)
-		default:
-		}
-		started := 0
-		for _, v := range viewers {
-			if v.started.Load() {
-				started++
-			}
-		}
-		if started == len(viewers) {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("only %d of %d viewers got a frame within %s", started, len(viewers), timeout)
-		}
-		if err := sleep(ctx, startPoll); err != nil {
-			return err
-		}
-	}
-	return fmt.Errorf("viewers did not start within %s", timeout)
-}
-
-func snapshot(viewers []*viewer) []uint64 {
-	s := make([]uint64, len(viewers))
-	for i, v := range viewers {
-		s[i] = v.frames.Load()
-	}
-	return s
-}
-
-// viewersResult sums up the viewers after they ended.
-type viewersResult struct {
-	window, total          []uint64
-	missing, skipped, gaps uint64
-	notRising, decodeErrs  uint64
-	maxStep                int64
-	failed                 int
-	firstErr               string
-}
-
-func (r *viewersResult) add(viewers []*viewer, errs []error, before, after []uint64) {
-	for i, v := range viewers {
-		r.window = append(r.window, after[i]-before[i])
-		r.total = append(r.total, v.gaps.Frames)
-		r.missing += v.gaps.Missing()
-		r.skipped += v.gaps.Skipped
-		r.gaps += v.gaps.Gaps
-		r.notRising += v.gaps.NotRising
-		r.decodeErrs += v.decodeErrs
-		r.maxStep = max(r.maxStep, v.gaps.MaxStep)
-		if errs[i] != nil && !errors.Is(errs[i], context.Canceled) {
-			if r.failed == 0 {
-				r.firstErr = fmt.Sprintf(" (first: %v)", errs[i])
-			}
-			r.failed++
-		}
-	}
 }
 
 // streamDropped returns the units the stream's readers have skipped.
