@@ -81,7 +81,7 @@ func (db *DB) ChannelByGBID(ctx context.Context, deviceID int64, gbID string) (*
 		return nil, wrap(gorm.ErrRecordNotFound, "channel %q of device %d", gbID, deviceID)
 	}
 	var row channelRow
-	err := db.gorm.WithContext(ctx).Where("device_id = ? AND gb_id = ?", deviceID, gbID).Take(&row).Error
+	err := db.gorm.WithContext(ctx).Where("device_id = ? AND gb_id = ? AND gb_id <> ''", deviceID, gbID).Take(&row).Error
 	if err != nil {
 		return nil, wrap(err, "channel %q of device %d", gbID, deviceID)
 	}

@@ -170,7 +170,9 @@ func (db *DB) DeviceByGBID(ctx context.Context, gbID string) (*device.Device, er
 		return nil, wrap(gorm.ErrRecordNotFound, "device with GB ID %q", gbID)
 	}
 	var row deviceRow
-	if err := db.gorm.WithContext(ctx).Where("gb_id = ?", gbID).Take(&row).Error; err != nil {
+	// The gb_id indexes are partial (WHERE gb_id <> ''): SQLite only uses them
+	// when the query repeats that condition; without it every lookup scans.
+	if err := db.gorm.WithContext(ctx).Where("gb_id = ? AND gb_id <> ''", gbID).Take(&row).Error; err != nil {
 		return nil, wrap(err, "device with GB ID %q", gbID)
 	}
 	return row.toDomain(), nil
