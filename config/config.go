@@ -136,6 +136,9 @@ type SIPConfig struct {
 	CatalogTimeout Duration `yaml:"catalog_timeout"`
 	// RegisterExpiresMax caps the registration lifetime granted to a device.
 	RegisterExpiresMax Duration `yaml:"register_expires_max"`
+	// InviteTimeout bounds the wait for a device's answer to an INVITE; the platform then sends
+	// CANCEL and the viewer gets an error.
+	InviteTimeout Duration `yaml:"invite_timeout"`
 }
 
 // RTPConfig configures the ports that GB28181 devices send PS over RTP to.
@@ -145,6 +148,17 @@ type RTPConfig struct {
 	// SinglePort, when not 0, is one port shared by all UDP streams, which are told apart by
 	// SSRC; it suits firewalls and NAT that open one port only.
 	SinglePort int `yaml:"single_port"`
+	// IP is the address devices send media to, written in the INVITE's SDP; empty means the
+	// SIP host (sip.host, or the address derived from the SIP listener).
+	IP string `yaml:"ip"`
+	// SSRCCheck drops RTP whose SSRC differs from the one the device answered with. Some devices
+	// answer one SSRC and send another: turn it off for them.
+	SSRCCheck bool `yaml:"ssrc_check"`
+	// NoMediaTimeout ends a GB28181 stream when no RTP arrived for this long.
+	NoMediaTimeout Duration `yaml:"no_media_timeout"`
+	// KeyframeTimeout is how long a new stream waits for a keyframe before it asks the device
+	// for one (IFameCmd).
+	KeyframeTimeout Duration `yaml:"keyframe_timeout"`
 }
 
 // Default returns the configuration used for every key that the file and environment leave out.
@@ -188,7 +202,13 @@ func Default() Config {
 			QueryTimeout:       Duration(10 * time.Second),
 			CatalogTimeout:     Duration(30 * time.Second),
 			RegisterExpiresMax: Duration(24 * time.Hour),
+			InviteTimeout:      Duration(10 * time.Second),
 		},
-		RTP: RTPConfig{Ports: "30000-30999"},
+		RTP: RTPConfig{
+			Ports:           "30000-30999",
+			SSRCCheck:       true,
+			NoMediaTimeout:  Duration(10 * time.Second),
+			KeyframeTimeout: Duration(time.Second),
+		},
 	}
 }

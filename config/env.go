@@ -55,6 +55,8 @@ var envBindings = []envBinding{
 		func(c *Config, v string) error { c.SIP.Password = v; return nil }},
 	{EnvVar{"NVR_RTP_PORTS", "rtp.ports", "port range for GB28181 media, e.g. 30000-30999"},
 		func(c *Config, v string) error { c.RTP.Ports = v; return nil }},
+	{EnvVar{"NVR_RTP_IP", "rtp.ip", "IPv4 address devices send GB28181 media to; empty = the SIP host"},
+		func(c *Config, v string) error { c.RTP.IP = v; return nil }},
 }
 
 // EnvVars lists the environment variables that ApplyEnv reads, in a stable order.

@@ -105,6 +105,7 @@ func TestEnvVarsTable(t *testing.T) {
 		"NVR_SIP_DOMAIN":         "3402000001",
 		"NVR_SIP_PASSWORD":       "pw",
 		"NVR_RTP_PORTS":          "20000-20999",
+		"NVR_RTP_IP":             "192.0.2.7",
 	}
 	keys := leafKeys()
 	seen := map[string]bool{}

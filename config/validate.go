@@ -113,6 +113,14 @@ func (c *Config) Validate() error {
 	positive("sip.query_timeout", c.SIP.QueryTimeout)
 	positive("sip.catalog_timeout", c.SIP.CatalogTimeout)
 	positive("sip.register_expires_max", c.SIP.RegisterExpiresMax)
+	positive("sip.invite_timeout", c.SIP.InviteTimeout)
+	positive("rtp.no_media_timeout", c.RTP.NoMediaTimeout)
+	positive("rtp.keyframe_timeout", c.RTP.KeyframeTimeout)
+	if c.RTP.IP != "" {
+		if ip := net.ParseIP(c.RTP.IP); ip == nil || ip.To4() == nil {
+			add("rtp.ip", "%q is not an IPv4 address", c.RTP.IP)
+		}
+	}
 
 	// The SIP server listens on UDP and TCP, and so do media sessions (UDP, TCP passive): one
 	// port cannot serve both.
