@@ -193,6 +193,21 @@ type streamDTO struct {
 	Bytes      uint64     `json:"bytes"`
 	StartedAt  time.Time  `json:"started_at"`
 	LastUnitAt *time.Time `json:"last_unit_at,omitempty"`
+	Ingest     *ingestDTO `json:"ingest,omitempty"`
+}
+
+// ingestDTO tells how a stream's media arrives; GB28181 streams report their RTP transport, SSRC
+// and packet loss.
+type ingestDTO struct {
+	Protocol    string  `json:"protocol"`
+	Transport   string  `json:"transport,omitempty"`
+	LocalPort   int     `json:"local_port,omitempty"`
+	Remote      string  `json:"remote,omitempty"`
+	SSRC        string  `json:"ssrc,omitempty"`
+	Packets     uint64  `json:"packets"`
+	Lost        uint64  `json:"lost"`
+	Reordered   uint64  `json:"reordered"`
+	LossPercent float64 `json:"loss_percent"`
 }
 
 func streamDTOFrom(in hub.Info) streamDTO {
@@ -205,6 +220,13 @@ func streamDTOFrom(in hub.Info) streamDTO {
 	if !in.LastUnitAt.IsZero() {
 		t := in.LastUnitAt
 		out.LastUnitAt = &t
+	}
+	if g := in.Ingest; g != nil {
+		out.Ingest = &ingestDTO{
+			Protocol: g.Protocol, Transport: g.Transport, LocalPort: g.LocalPort, Remote: g.Remote, SSRC: g.SSRC,
+			Packets: g.Packets, Lost: g.Lost, Reordered: g.Reordered,
+			LossPercent: float64(int(g.LossPercent()*100)) / 100,
+		}
 	}
 	for _, p := range in.Tracks {
 		if p == nil {

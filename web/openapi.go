@@ -91,7 +91,10 @@ var schemas = obj{
 		"codecs": obj{"type": "array", "items": tStr}, "resolution": tStr, "tracks": obj{"type": "array", "items": ref("Track")},
 		"bitrate": obj{"type": "integer", "description": "bits per second"}, "fps": tNum, "readers": tInt,
 		"dropped": obj{"type": "integer", "description": "units skipped by slow readers"}, "bytes": tInt,
-		"started_at": tTime, "last_unit_at": tTime}),
+		"started_at": tTime, "last_unit_at": tTime, "ingest": ref("Ingest")}),
+	"Ingest": props([]string{"protocol", "packets", "lost"}, obj{
+		"protocol": tStr, "transport": obj{"type": "string", "enum": []string{"udp", "tcp", "tcp-passive", "tcp-active"}},
+		"local_port": tInt, "remote": tStr, "ssrc": tStr, "packets": tInt, "lost": tInt, "reordered": tInt, "loss_percent": tNum}),
 	"StreamList": props([]string{"items"}, obj{"items": obj{"type": "array", "items": ref("Stream")}, "total": tInt}),
 
 	"SyncResult": props([]string{"added", "updated", "removed", "total", "complete"}, obj{

@@ -309,6 +309,8 @@ type Info struct {
 	stream.Stats
 	Status   stream.Status
 	AlwaysOn bool
+	// Ingest describes the source's transport when it reports one.
+	Ingest *stream.Ingest
 }
 
 // Streams returns the running streams, sorted by name.
@@ -331,6 +333,10 @@ func (h *Hub) Streams() []Info {
 	h.mu.Unlock()
 	for i, it := range running {
 		infos[i].Stats = it.s.Stats()
+		if r, ok := it.e.source.(stream.IngestReporter); ok {
+			in := r.Ingest()
+			infos[i].Ingest = &in
+		}
 	}
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })
 	return infos

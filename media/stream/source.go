@@ -39,3 +39,35 @@ type SourceFunc func(ctx context.Context, s *Stream, report func(State, error)) 
 func (f SourceFunc) Run(ctx context.Context, s *Stream, report func(State, error)) error {
 	return f(ctx, s, report)
 }
+
+// Ingest describes how a running source receives media, for the API. Fields
+// that do not apply to a protocol are empty.
+type Ingest struct {
+	// Protocol is "rtsp" or "gb28181".
+	Protocol string
+	// Transport is "udp", "tcp", "tcp-passive" or "tcp-active".
+	Transport string
+	// LocalPort is the port media arrives on (GB28181 UDP and TCP passive).
+	LocalPort int
+	// Remote is the address media comes from ("ip:port"), when known.
+	Remote string
+	// SSRC is the RTP synchronisation source, as in the SDP (GB28181).
+	SSRC string
+	// Packets, Lost and Reordered count RTP packets since the session
+	// started; Lost counts sequence numbers that never arrived.
+	Packets, Lost, Reordered uint64
+}
+
+// LossPercent is the share of packets lost, 0 to 100.
+func (in Ingest) LossPercent() float64 {
+	if in.Packets+in.Lost == 0 {
+		return 0
+	}
+	return 100 * float64(in.Lost) / float64(in.Packets+in.Lost)
+}
+
+// IngestReporter is implemented by sources that can describe their
+// transport; the hub adds the description to a running stream's Info.
+type IngestReporter interface {
+	Ingest() Ingest
+}
