@@ -41,6 +41,12 @@ type Hub struct {
 	RingSize int
 	// Logger receives lifecycle messages.
 	Logger *slog.Logger
+	// Resolve, when set, is asked for the source of a name nobody Set, the
+	// first time a reader wants it: streams of channels the hub has not
+	// heard of (a GB28181 catalog of thousands of channels) are registered
+	// lazily. It returns an error wrapping ErrUnknown for a name that names
+	// no stream.
+	Resolve func(ctx context.Context, name string) (src stream.Source, alwaysOn bool, err error)
 
 	mu      sync.Mutex
 	entries map[string]*entry
@@ -122,7 +128,14 @@ func (h *Hub) Acquire(ctx context.Context, name string) (s *stream.Stream, relea
 	e := h.entries[name]
 	if e == nil {
 		h.mu.Unlock()
-		return nil, nil, fmt.Errorf("%w: %q", ErrUnknown, name)
+		if err := h.resolve(ctx, name); err != nil {
+			return nil, nil, err
+		}
+		h.mu.Lock()
+		if e = h.entries[name]; e == nil || h.closed {
+			h.mu.Unlock()
+			return nil, nil, fmt.Errorf("%w: %q", ErrUnknown, name)
+		}
 	}
 	e.users++
 	if e.idle != nil {
@@ -286,11 +299,36 @@ func (h *Hub) Status(name string) stream.Status {
 	return stream.Status{State: stream.StateIdle}
 }
 
-// Has reports whether a source is registered under name.
-func (h *Hub) Has(name string) bool {
+// resolve registers the source Resolve gives for name, unless one was Set
+// meanwhile.
+func (h *Hub) resolve(ctx context.Context, name string) error {
+	if h.Resolve == nil {
+		return fmt.Errorf("%w: %q", ErrUnknown, name)
+	}
+	src, alwaysOn, err := h.Resolve(ctx, name)
+	if err != nil {
+		return err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.entries[name] != nil
+	if h.entries[name] == nil && !h.closed {
+		e := &entry{name: name, status: stream.Status{State: stream.StateIdle, Since: time.Now()}, failed: make(chan struct{})}
+		e.source, e.alwaysOn = src, alwaysOn
+		h.entries[name] = e
+		if alwaysOn {
+			h.startLocked(e)
+		}
+	}
+	return nil
+}
+
+// Has reports whether a source is registered under name, asking Resolve
+// for a name not registered yet.
+func (h *Hub) Has(name string) bool {
+	h.mu.Lock()
+	ok := h.entries[name] != nil
+	h.mu.Unlock()
+	return ok || h.resolve(context.Background(), name) == nil
 }
 
 // Running returns the running stream called name, or nil. It does not start

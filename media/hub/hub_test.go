@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -218,4 +219,39 @@ func TestRemoveAndClose(t *testing.T) {
 
 func contains(s, sub string) bool {
 	return len(sub) == 0 || len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub))
+}
+
+func TestResolveRegistersOnFirstUse(t *testing.T) {
+	h := &Hub{IdleTimeout: 100 * time.Millisecond, StartTimeout: time.Second}
+	var asked atomic.Int32
+	cam := &fakeCamera{}
+	h.Resolve = func(_ context.Context, name string) (stream.Source, bool, error) {
+		asked.Add(1)
+		if name != "ch7" {
+			return nil, false, fmt.Errorf("%w: %q", ErrUnknown, name)
+		}
+		return cam, false, nil
+	}
+	h.Initialize()
+	t.Cleanup(h.Close)
+
+	if _, _, err := h.Acquire(context.Background(), "ch8"); !errors.Is(err, ErrUnknown) {
+		t.Fatalf("unknown name: err = %v", err)
+	}
+	if h.Has("ch8") {
+		t.Fatal("Has(ch8) = true")
+	}
+	s, release, err := h.Acquire(context.Background(), "ch7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s == nil || cam.starts.Load() != 1 {
+		t.Fatal("resolved source not started")
+	}
+	release()
+	eventually(t, "idle stop", func() bool { return cam.running.Load() == 0 })
+	n := asked.Load()
+	if !h.Has("ch7") || asked.Load() != n {
+		t.Fatal("a resolved name must stay registered without asking again")
+	}
 }
