@@ -95,7 +95,25 @@ var schemas = obj{
 	"Ingest": props([]string{"protocol", "packets", "lost"}, obj{
 		"protocol": tStr, "transport": obj{"type": "string", "enum": []string{"udp", "tcp", "tcp-passive", "tcp-active"}},
 		"local_port": tInt, "remote": tStr, "ssrc": tStr, "packets": tInt, "lost": tInt, "reordered": tInt, "loss_percent": tNum}),
-	"StreamList": props([]string{"items"}, obj{"items": obj{"type": "array", "items": ref("Stream")}, "total": tInt}),
+	"PlaybackRequest": props([]string{"start", "end"}, obj{
+		"start": obj{"type": "string", "format": "date-time", "description": "RFC 3339 (Unix seconds also accepted)"},
+		"end":   obj{"type": "string", "format": "date-time", "description": "RFC 3339 (Unix seconds also accepted)"}}),
+	"Playback": props([]string{"session", "stream", "play"}, obj{
+		"session": tStr, "channel_id": tInt, "stream": tStr, "start": tTime, "end": tTime, "play": ref("PlayURLs"), "created_at": tTime}),
+	"PlaybackControl": props([]string{"action"}, obj{
+		"action":   obj{"type": "string", "enum": []string{"pause", "resume", "seek", "speed"}},
+		"position": obj{"type": "number", "description": "seek: seconds from the session's start"},
+		"scale":    obj{"type": "number", "minimum": 0.25, "maximum": 8, "description": "speed: 1 = real time"}}),
+	"DownloadRequest": props([]string{"start", "end"}, obj{
+		"start": obj{"type": "string", "format": "date-time"}, "end": obj{"type": "string", "format": "date-time"},
+		"speed": obj{"type": "integer", "minimum": 1, "maximum": 8, "description": "times real time (default 1)"}}),
+	"Download": props([]string{"id", "state", "progress"}, obj{
+		"id": tStr, "channel_id": tInt, "start": tTime, "end": tTime, "speed": tInt,
+		"state":    obj{"type": "string", "enum": []string{"running", "done", "failed"}},
+		"progress": obj{"type": "number", "description": "0 to 1"}, "bytes": tInt, "error": tStr, "url": tStr,
+		"created_at": tTime, "finished_at": tTime}),
+	"DownloadList": props([]string{"items"}, obj{"items": obj{"type": "array", "items": ref("Download")}, "total": tInt}),
+	"StreamList":   props([]string{"items"}, obj{"items": obj{"type": "array", "items": ref("Stream")}, "total": tInt}),
 
 	"SyncResult": props([]string{"added", "updated", "removed", "total", "complete"}, obj{
 		"added": tInt, "updated": tInt, "removed": tInt,

@@ -130,6 +130,15 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/api/v1/channels/{id}/iframe", summary: "Ask a GB28181 channel for a key frame now (IFameCmd)", tag: "gb28181", auth: true, gb: true, status: http.StatusNoContent, handler: s.iframeChannel},
 		{method: "POST", path: "/api/v1/channels/{id}/record", summary: "Start or stop recording of a GB28181 channel on its device (RecordCmd)", tag: "gb28181", auth: true, gb: true, body: "RecordRequest", status: http.StatusNoContent, handler: s.recordChannel},
 
+		{method: "POST", path: "/api/v1/channels/{id}/playback", summary: "Replay a GB28181 channel's recordings held by the device: a session and its play URLs", tag: "gb28181", auth: true, gb: true, body: "PlaybackRequest", resp: "Playback", status: http.StatusCreated, handler: s.startPlayback},
+		{method: "GET", path: "/api/v1/playback/{session}", summary: "A playback session", tag: "gb28181", auth: true, resp: "Playback", handler: s.getPlayback},
+		{method: "POST", path: "/api/v1/playback/{session}/control", summary: "Pause, resume, seek or change the speed of a playback (MANSRTSP)", tag: "gb28181", auth: true, gb: true, body: "PlaybackControl", status: http.StatusNoContent, handler: s.controlPlayback},
+		{method: "DELETE", path: "/api/v1/playback/{session}", summary: "End a playback session (BYE)", tag: "gb28181", auth: true, status: http.StatusNoContent, handler: s.stopPlayback},
+		{method: "POST", path: "/api/v1/channels/{id}/download", summary: "Copy a GB28181 channel's recording from the device to an MP4 file", tag: "gb28181", auth: true, gb: true, body: "DownloadRequest", resp: "Download", status: http.StatusAccepted, handler: s.startDownload},
+		{method: "GET", path: "/api/v1/downloads", summary: "Downloads from devices, newest first", tag: "gb28181", auth: true, resp: "DownloadList", handler: s.listDownloads},
+		{method: "GET", path: "/api/v1/downloads/{id}", summary: "A download's state and progress", tag: "gb28181", auth: true, resp: "Download", handler: s.getDownload},
+		{method: "GET+HEAD", path: "/api/v1/downloads/{id}/file", summary: "The MP4 file of a finished download (HTTP Range supported)", tag: "gb28181", auth: true, query: tokenParams, resp: "video/mp4", handler: s.downloadFile},
+
 		{method: "GET", path: "/api/v1/events", summary: "Events reported by devices (GB28181 alarms), newest first", tag: "events", auth: true, query: eventParams, resp: "EventList", handler: s.listEvents},
 
 		{method: "GET", path: "/api/v1/streams", summary: "Running streams with codecs, bitrate, readers and drops", tag: "streams", auth: true, resp: "StreamList", handler: s.listStreams},

@@ -31,7 +31,9 @@ type Server struct {
 	Devices *device.Service
 	// GB serves the GB28181 operations (catalog refresh, PTZ, presets,
 	// recordings, reboot, status, settings); nil answers them 503.
-	GB          *devgb.Service
+	GB *devgb.Service
+	// GBMedia serves GB28181 playback and download; nil answers them 503.
+	GBMedia     GBMedia
 	Hub         *hub.Hub
 	HLS         *hls.Manager
 	Auth        *Auth
