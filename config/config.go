@@ -29,6 +29,8 @@ type Config struct {
 	SIP SIPConfig `yaml:"sip"`
 	// RTP configures the ports GB28181 devices send media to.
 	RTP RTPConfig `yaml:"rtp"`
+	// ONVIF configures talking to ONVIF cameras and finding them.
+	ONVIF ONVIFConfig `yaml:"onvif"`
 }
 
 // HTTPConfig configures the web server that serves the API, the console and HTTP playback.
@@ -161,6 +163,28 @@ type RTPConfig struct {
 	KeyframeTimeout Duration `yaml:"keyframe_timeout"`
 }
 
+// ONVIFConfig configures ONVIF cameras: requests, reachability polls, snapshots and discovery.
+type ONVIFConfig struct {
+	// Timeout bounds one SOAP request or snapshot fetch; the API answers 504 after it.
+	Timeout Duration `yaml:"timeout"`
+	// PollInterval is how often each camera is checked for reachability (GetSystemDateAndTime,
+	// which also keeps the camera's clock offset up to date).
+	PollInterval Duration `yaml:"poll_interval"`
+	// PollMisses is how many failed polls in a row mark a camera and its channels offline.
+	PollMisses int `yaml:"poll_misses"`
+	// SnapshotCache is how long a fetched snapshot is served again before the camera is asked
+	// for a new one.
+	SnapshotCache Duration `yaml:"snapshot_cache"`
+	// DiscoveryInterval, when not 0, runs a WS-Discovery that often in the background; what it
+	// finds is listed by GET /api/v1/onvif/discovered. 0 turns it off.
+	DiscoveryInterval Duration `yaml:"discovery_interval"`
+	// DiscoveryInterfaces are the interfaces the background discovery sends multicast probes
+	// on; empty means every interface that can.
+	DiscoveryInterfaces []string `yaml:"discovery_interfaces"`
+	// DiscoveryTimeout is how long a background discovery collects answers.
+	DiscoveryTimeout Duration `yaml:"discovery_timeout"`
+}
+
 // Default returns the configuration used for every key that the file and environment leave out.
 func Default() Config {
 	return Config{
@@ -209,6 +233,15 @@ func Default() Config {
 			SSRCCheck:       true,
 			NoMediaTimeout:  Duration(10 * time.Second),
 			KeyframeTimeout: Duration(time.Second),
+		},
+		ONVIF: ONVIFConfig{
+			Timeout:       Duration(10 * time.Second),
+			PollInterval:  Duration(30 * time.Second),
+			PollMisses:    2,
+			SnapshotCache: Duration(2 * time.Second),
+			// Not nil, as sip.allow_list.
+			DiscoveryInterfaces: []string{},
+			DiscoveryTimeout:    Duration(3 * time.Second),
 		},
 	}
 }

@@ -57,6 +57,8 @@ var envBindings = []envBinding{
 		func(c *Config, v string) error { c.RTP.Ports = v; return nil }},
 	{EnvVar{"NVR_RTP_IP", "rtp.ip", "IPv4 address devices send GB28181 media to; empty = the SIP host"},
 		func(c *Config, v string) error { c.RTP.IP = v; return nil }},
+	{EnvVar{"NVR_ONVIF_DISCOVERY_INTERVAL", "onvif.discovery_interval", "background ONVIF discovery every this long, e.g. 5m; 0 = off"},
+		func(c *Config, v string) error { return setDuration(&c.ONVIF.DiscoveryInterval, v) }},
 }
 
 // EnvVars lists the environment variables that ApplyEnv reads, in a stable order.

@@ -91,21 +91,22 @@ func TestApplyEnvErrors(t *testing.T) {
 func TestEnvVarsTable(t *testing.T) {
 	// A valid value for each variable that differs from the default.
 	samples := map[string]string{
-		"NVR_HTTP_ADDR":          ":1234",
-		"NVR_DATA_DIR":           "/srv/nvr",
-		"NVR_ADMIN_PASSWORD":     "pw",
-		"NVR_LOG_LEVEL":          "error",
-		"NVR_LOG_FORMAT":         "json",
-		"NVR_DB_DRIVER":          "sqlite", // the only driver is the default; checked by key only
-		"NVR_DB_DSN":             "/x.db",
-		"NVR_MEDIA_IDLE_TIMEOUT": "1m",
-		"NVR_RTSP_TRANSPORT":     "udp",
-		"NVR_SIP_ADDR":           ":5070",
-		"NVR_SIP_ID":             "34020000002000000002",
-		"NVR_SIP_DOMAIN":         "3402000001",
-		"NVR_SIP_PASSWORD":       "pw",
-		"NVR_RTP_PORTS":          "20000-20999",
-		"NVR_RTP_IP":             "192.0.2.7",
+		"NVR_HTTP_ADDR":                ":1234",
+		"NVR_DATA_DIR":                 "/srv/nvr",
+		"NVR_ADMIN_PASSWORD":           "pw",
+		"NVR_LOG_LEVEL":                "error",
+		"NVR_LOG_FORMAT":               "json",
+		"NVR_DB_DRIVER":                "sqlite", // the only driver is the default; checked by key only
+		"NVR_DB_DSN":                   "/x.db",
+		"NVR_MEDIA_IDLE_TIMEOUT":       "1m",
+		"NVR_RTSP_TRANSPORT":           "udp",
+		"NVR_SIP_ADDR":                 ":5070",
+		"NVR_SIP_ID":                   "34020000002000000002",
+		"NVR_SIP_DOMAIN":               "3402000001",
+		"NVR_SIP_PASSWORD":             "pw",
+		"NVR_RTP_PORTS":                "20000-20999",
+		"NVR_RTP_IP":                   "192.0.2.7",
+		"NVR_ONVIF_DISCOVERY_INTERVAL": "5m",
 	}
 	keys := leafKeys()
 	seen := map[string]bool{}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The allowed values of the enumerated keys; they are never modified.
@@ -28,6 +29,10 @@ const (
 	minRingSize = 64
 	maxRingSize = 65536
 )
+
+// maxDiscoveryTimeout bounds onvif.discovery_timeout: cameras answer a probe within
+// APP_MAX_DELAY (500 ms, WS-Discovery §3.1.3); longer only delays the result.
+const maxDiscoveryTimeout = Duration(30 * time.Second)
 
 // minHLSSegments is the fewest segments a live playlist may list: the HLS spec (RFC 8216
 // section 6.3.3) tells clients not to start closer than three target durations from the end.
@@ -119,6 +124,25 @@ func (c *Config) Validate() error {
 	if c.RTP.IP != "" {
 		if ip := net.ParseIP(c.RTP.IP); ip == nil || ip.To4() == nil {
 			add("rtp.ip", "%q is not an IPv4 address", c.RTP.IP)
+		}
+	}
+
+	positive("onvif.timeout", c.ONVIF.Timeout)
+	positive("onvif.poll_interval", c.ONVIF.PollInterval)
+	if c.ONVIF.PollMisses < 1 {
+		add("onvif.poll_misses", "%d is less than 1", c.ONVIF.PollMisses)
+	}
+	positive("onvif.snapshot_cache", c.ONVIF.SnapshotCache)
+	positive("onvif.discovery_timeout", c.ONVIF.DiscoveryTimeout)
+	if c.ONVIF.DiscoveryTimeout > maxDiscoveryTimeout {
+		add("onvif.discovery_timeout", "%s is more than %s", c.ONVIF.DiscoveryTimeout, maxDiscoveryTimeout)
+	}
+	if d := c.ONVIF.DiscoveryInterval; d < 0 || d > 0 && d <= c.ONVIF.DiscoveryTimeout {
+		add("onvif.discovery_interval", "%s is not 0 (off) or longer than onvif.discovery_timeout (%s)", d, c.ONVIF.DiscoveryTimeout)
+	}
+	for i, name := range c.ONVIF.DiscoveryInterfaces {
+		if strings.TrimSpace(name) == "" {
+			add(fmt.Sprintf("onvif.discovery_interfaces[%d]", i), "must not be empty")
 		}
 	}
 

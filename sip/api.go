@@ -115,4 +115,8 @@ type Message struct {
 	// Registered reports whether the sender is currently registered
 	// (restored registrations included).
 	Registered bool
+	// CallID is the request's Call-ID. A MediaStatus sent in a media
+	// session's dialog carries the INVITE's (Server.Dialog finds it); some
+	// devices send it outside the dialog with a Call-ID of its own.
+	CallID string
 }

@@ -7,8 +7,9 @@
 // bodies, SendMessage for queries and control, and Subscribe for SUBSCRIBE
 // dialogs (RFC 6665). The MANSCDP codec is sip/manscdp, PTZ sip/ptz, and
 // sip/gb the GB/T 28181 protocol client (queries, controls, subscriptions,
-// notifications) built on this server. Later parts add GB SDP and INVITE/BYE
-// dialogs, and MANSRTSP.
+// notifications) built on this server. Media sessions are INVITE dialogs
+// (Server.Invite, Dialog: ACK, BYE from either side, CANCEL on timeout, INFO
+// with MANSRTSP bodies from sip/mansrtsp) with GB SDP from sip/sdp.
 //
 // It speaks to the rest of the platform only through the interfaces it
 // declares (Registry, RegistrationStore, MessageHandler, Credentials) and

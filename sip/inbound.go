@@ -27,6 +27,7 @@ func (s *Server) onMessage(req sip.Request, tx sip.ServerTransaction) {
 		ContentType: headerValue(req, "Content-Type"),
 		Body:        []byte(req.Body()),
 		Registered:  registered,
+		CallID:      callIDOf(req),
 	}
 	if req.Method() == sip.NOTIFY {
 		m.Event = headerValue(req, "Event")

@@ -189,6 +189,10 @@ func TestMessageHandler(t *testing.T) {
 			want := Message{
 				Method: "MESSAGE", DeviceID: ipcID, RemoteAddr: d.LocalAddr(), Transport: map[string]string{"udp": "UDP", "tcp": "TCP"}[tr],
 				ContentType: ContentTypeMANSCDP, Body: gbsim.KeepaliveBody(ipcID, 2), Registered: true,
+				CallID: m.CallID,
+			}
+			if m.CallID == "" {
+				t.Error("handler got no Call-ID")
 			}
 			if fmt.Sprint(m) != fmt.Sprint(want) {
 				t.Errorf("handler got\n%+v\nwant\n%+v", m, want)

@@ -96,6 +96,9 @@ type Server struct {
 	Registry Registry
 	// Handler receives MESSAGE and NOTIFY bodies. May be nil.
 	Handler MessageHandler
+	// InviteTimeout bounds an INVITE without a final response; it is then
+	// cancelled. Default DefaultInviteTimeout.
+	InviteTimeout time.Duration
 	// Logger receives the server's log, tagged component=sip.
 	Logger *slog.Logger
 
@@ -110,6 +113,8 @@ type Server struct {
 	host   string
 	port   sip.Port
 	cseq   atomic.Uint32
+	// dialogs are the media sessions (INVITE dialogs).
+	dialogs dialogTable
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -192,9 +197,16 @@ func (s *Server) Initialize() error {
 		sip.MESSAGE:  s.onMessage,
 		sip.NOTIFY:   s.onMessage,
 		sip.OPTIONS:  s.onOptions,
+		sip.BYE:      s.onBye,
+		sip.INFO:     s.onInfo,
 	}
 	for m, h := range handlers {
-		_ = s.gs.OnRequest(m, s.active.track(h)) // never fails
+		h = s.active.track(h)
+		_ = s.gs.OnRequest(m, h) // never fails
+		if answeredAtOnce(m) {
+			// The transport runs these transactions itself, not gosip.
+			s.tp.Handle(m, transport.RequestHandler(h))
+		}
 	}
 	// Before serving: a device's first message after the restart must
 	// find its registration.
@@ -226,6 +238,10 @@ func advertisedHost(listenHost string) string {
 	return "127.0.0.1"
 }
 
+// AdvertisedHost returns the address written in Via and Contact: Host, or
+// the one derived from the listener. "" before Initialize.
+func (s *Server) AdvertisedHost() string { return s.host }
+
 // Addr returns the bound address ("host:port"), the same for UDP and TCP;
 // "" before Initialize.
 func (s *Server) Addr() string {
@@ -242,6 +258,7 @@ func (s *Server) Close() error {
 		if s.gs == nil {
 			return // Initialize failed or was not called
 		}
+		s.closeDialogs() // BYE while the transport still runs
 		s.cancel()
 		// Requests that arrive during Close must not reach gosip's
 		// shutdown, whose races go test -race reports:

@@ -117,7 +117,7 @@ func (db *DB) SyncChannels(ctx context.Context, deviceID int64, chans []*device.
 	now := db.now()
 	// stored ends up holding the row of every GBID in chans as it is after the commit.
 	stored := make(map[string]*channelRow, len(order))
-	err = db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = db.transaction(ctx, func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&deviceRow{}).Where("id = ?", deviceID).Count(&n).Error; err != nil {
 			return err

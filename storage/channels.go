@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -13,7 +14,7 @@ import (
 // Channels returns the channels of one device ordered by ID, or of all devices when deviceID
 // is 0. An unknown device has no channels, so it yields an empty list rather than an error.
 func (db *DB) Channels(ctx context.Context, deviceID int64) ([]*device.Channel, error) {
-	q := db.gorm.WithContext(ctx).Order("id")
+	q := db.read.WithContext(ctx).Order("id")
 	if deviceID != 0 {
 		q = q.Where("device_id = ?", deviceID)
 	}
@@ -28,10 +29,32 @@ func (db *DB) Channels(ctx context.Context, deviceID int64) ([]*device.Channel, 
 	return out, nil
 }
 
+// ChannelsOfDevices returns the channels of these devices ordered by ID, for a page of the device
+// list: reading all channels (Channels with 0) to sum up one page costs time in proportion to
+// every channel stored. Unknown IDs have no channels.
+func (db *DB) ChannelsOfDevices(ctx context.Context, deviceIDs []int64) ([]*device.Channel, error) {
+	var rows []channelRow
+	for batch := range slices.Chunk(deviceIDs, idBatch) {
+		var part []channelRow
+		if err := db.read.WithContext(ctx).Where("device_id IN ?", batch).Order("id").Find(&part).Error; err != nil {
+			return nil, wrap(err, "channels of %d devices", len(deviceIDs))
+		}
+		rows = append(rows, part...)
+	}
+	if len(deviceIDs) > idBatch {
+		slices.SortFunc(rows, func(a, b channelRow) int { return cmp.Compare(a.ID, b.ID) })
+	}
+	out := make([]*device.Channel, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, nil
+}
+
 // Channel returns the channel with this ID, or device.ErrNotFound.
 func (db *DB) Channel(ctx context.Context, id int64) (*device.Channel, error) {
 	var row channelRow
-	if err := db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+	if err := db.read.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
 		return nil, wrap(err, "channel %d", id)
 	}
 	return row.toDomain(), nil
@@ -47,25 +70,29 @@ func (db *DB) UpdateChannel(ctx context.Context, c *device.Channel) error {
 	}
 	now := db.now()
 	r := newChannelRow(c)
-	res := db.gorm.WithContext(ctx).Model(&channelRow{}).Where("id = ?", c.ID).Updates(map[string]any{
-		"name":         r.Name,
-		"url":          r.URL,
-		"always_on":    r.AlwaysOn,
-		"updated_at":   now,
-		"gb_id":        r.GBID,
-		"parent_id":    r.ParentID,
-		"manufacturer": r.Manufacturer,
-		"model":        r.Model,
-		"status":       r.Status,
-		"ptz_type":     r.PTZType,
-		"civil_code":   r.CivilCode,
-		"address":      r.Address,
-		"longitude":    r.Longitude,
-		"latitude":     r.Latitude,
-		"kind":         r.Kind,
+	var res *gorm.DB
+	err := db.writing(ctx, func(w *gorm.DB) error {
+		res = w.Model(&channelRow{}).Where("id = ?", c.ID).Updates(map[string]any{
+			"name":         r.Name,
+			"url":          r.URL,
+			"always_on":    r.AlwaysOn,
+			"updated_at":   now,
+			"gb_id":        r.GBID,
+			"parent_id":    r.ParentID,
+			"manufacturer": r.Manufacturer,
+			"model":        r.Model,
+			"status":       r.Status,
+			"ptz_type":     r.PTZType,
+			"civil_code":   r.CivilCode,
+			"address":      r.Address,
+			"longitude":    r.Longitude,
+			"latitude":     r.Latitude,
+			"kind":         r.Kind,
+		})
+		return res.Error
 	})
-	if res.Error != nil {
-		return wrap(res.Error, "update channel %d", c.ID)
+	if err != nil {
+		return wrap(err, "update channel %d", c.ID)
 	}
 	if res.RowsAffected == 0 {
 		return wrap(gorm.ErrRecordNotFound, "update channel %d", c.ID)
@@ -81,7 +108,7 @@ func (db *DB) ChannelByGBID(ctx context.Context, deviceID int64, gbID string) (*
 		return nil, wrap(gorm.ErrRecordNotFound, "channel %q of device %d", gbID, deviceID)
 	}
 	var row channelRow
-	err := db.gorm.WithContext(ctx).Where("device_id = ? AND gb_id = ? AND gb_id <> ''", deviceID, gbID).Take(&row).Error
+	err := db.read.WithContext(ctx).Where("device_id = ? AND gb_id = ? AND gb_id <> ''", deviceID, gbID).Take(&row).Error
 	if err != nil {
 		return nil, wrap(err, "channel %q of device %d", gbID, deviceID)
 	}
@@ -92,7 +119,7 @@ func (db *DB) ChannelByGBID(ctx context.Context, deviceID int64, gbID string) (*
 // with Event DEL) in one transaction and returns how many it deleted; unknown IDs are skipped.
 func (db *DB) DeleteChannelsByGBID(ctx context.Context, deviceID int64, gbIDs []string) (int, error) {
 	n := 0
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
 		for batch := range slices.Chunk(gbIDs, idBatch) {
 			res := tx.Where("device_id = ? AND gb_id <> '' AND gb_id IN ?", deviceID, batch).Delete(&channelRow{})
 			if res.Error != nil {
@@ -114,7 +141,7 @@ func (db *DB) DeleteChannelsByGBID(ctx context.Context, deviceID int64, gbIDs []
 func (db *DB) SetChannelsStatus(ctx context.Context, deviceID int64, gbIDs []string, status string) error {
 	now := db.now()
 	set := map[string]any{"status": status, "updated_at": now}
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
 		q := func() *gorm.DB {
 			return tx.Model(&channelRow{}).Where("device_id = ? AND status <> ?", deviceID, status)
 		}

@@ -35,22 +35,26 @@ func (db *DB) CreateDevice(ctx context.Context, d *device.Device, chans []*devic
 		crows[i].CreatedAt, crows[i].UpdatedAt = now, now
 	}
 
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(drow).Error; err != nil {
-			return err
-		}
-		if len(crows) == 0 {
-			return nil
-		}
-		for _, r := range crows {
-			r.DeviceID = drow.ID
-		}
-		return tx.Create(crows).Error
-	})
+	var err error
+	if len(crows) == 0 {
+		// One statement, atomic by itself: the registration of a new GB device.
+		err = db.writing(ctx, func(w *gorm.DB) error { return w.Create(drow).Error })
+	} else {
+		err = db.transaction(ctx, func(tx *gorm.DB) error {
+			if err := tx.Create(drow).Error; err != nil {
+				return err
+			}
+			for _, r := range crows {
+				r.DeviceID = drow.ID
+			}
+			return tx.Create(crows).Error
+		})
+	}
 	if err != nil {
 		return wrap(err, "create device %q", d.Name)
 	}
 
+	db.keepalives.added(drow.ID)
 	// Copy back only after the commit, so a failed call leaves the caller's values untouched.
 	d.ID, d.CreatedAt, d.UpdatedAt, d.StreamTransport = drow.ID, drow.CreatedAt, drow.UpdatedAt, drow.StreamTransport
 	for i, c := range chans {
@@ -63,9 +67,10 @@ func (db *DB) CreateDevice(ctx context.Context, d *device.Device, chans []*devic
 // Device returns the device with this ID, or device.ErrNotFound.
 func (db *DB) Device(ctx context.Context, id int64) (*device.Device, error) {
 	var row deviceRow
-	if err := db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+	if err := db.read.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
 		return nil, wrap(err, "device %d", id)
 	}
+	db.keepalives.overlay(&row)
 	return row.toDomain(), nil
 }
 
@@ -83,11 +88,11 @@ func (db *DB) ListDevices(ctx context.Context, opts device.ListOptions) ([]*devi
 	}
 
 	var total int64
-	if err := db.gorm.WithContext(ctx).Model(&deviceRow{}).Scopes(filter).Count(&total).Error; err != nil {
+	if err := db.read.WithContext(ctx).Model(&deviceRow{}).Scopes(filter).Count(&total).Error; err != nil {
 		return nil, 0, wrap(err, "count devices")
 	}
 
-	q := db.gorm.WithContext(ctx).Scopes(filter).Order("id")
+	q := db.read.WithContext(ctx).Scopes(filter).Order("id")
 	if opts.Offset > 0 {
 		q = q.Offset(opts.Offset)
 	}
@@ -100,6 +105,7 @@ func (db *DB) ListDevices(ctx context.Context, opts device.ListOptions) ([]*devi
 	}
 	out := make([]*device.Device, len(rows))
 	for i := range rows {
+		db.keepalives.overlay(&rows[i])
 		out[i] = rows[i].toDomain()
 	}
 	return out, total, nil
@@ -118,30 +124,36 @@ func (db *DB) UpdateDevice(ctx context.Context, d *device.Device) error {
 	}
 	now := db.now()
 	r := newDeviceRow(d)
-	res := db.gorm.WithContext(ctx).Model(&deviceRow{}).Where("id = ?", d.ID).Updates(map[string]any{
-		"type":             r.Type,
-		"name":             r.Name,
-		"url":              r.URL,
-		"updated_at":       now,
-		"gb_id":            r.GBID,
-		"manufacturer":     r.Manufacturer,
-		"model":            r.Model,
-		"firmware":         r.Firmware,
-		"transport":        r.Transport,
-		"remote_addr":      r.RemoteAddr,
-		"charset":          r.Charset,
-		"online":           r.Online,
-		"registered_at":    r.RegisteredAt,
-		"last_keepalive":   r.LastKeepalive,
-		"expires_at":       r.ExpiresAt,
-		"password":         r.Password,
-		"stream_transport": r.StreamTransport,
-		"longitude":        r.Longitude,
-		"latitude":         r.Latitude,
-		"position_at":      r.PositionAt,
+	var res *gorm.DB
+	err := db.writing(ctx, func(w *gorm.DB) error {
+		// The record written replaces a queued keepalive, as it would replace a written one.
+		db.keepalives.take(d.ID)
+		res = w.Model(&deviceRow{}).Where("id = ?", d.ID).Updates(map[string]any{
+			"type":             r.Type,
+			"name":             r.Name,
+			"url":              r.URL,
+			"updated_at":       now,
+			"gb_id":            r.GBID,
+			"manufacturer":     r.Manufacturer,
+			"model":            r.Model,
+			"firmware":         r.Firmware,
+			"transport":        r.Transport,
+			"remote_addr":      r.RemoteAddr,
+			"charset":          r.Charset,
+			"online":           r.Online,
+			"registered_at":    r.RegisteredAt,
+			"last_keepalive":   r.LastKeepalive,
+			"expires_at":       r.ExpiresAt,
+			"password":         r.Password,
+			"stream_transport": r.StreamTransport,
+			"longitude":        r.Longitude,
+			"latitude":         r.Latitude,
+			"position_at":      r.PositionAt,
+		})
+		return res.Error
 	})
-	if res.Error != nil {
-		return wrap(res.Error, "update device %d", d.ID)
+	if err != nil {
+		return wrap(err, "update device %d", d.ID)
 	}
 	if res.RowsAffected == 0 {
 		return wrap(gorm.ErrRecordNotFound, "update device %d", d.ID)
@@ -153,15 +165,27 @@ func (db *DB) UpdateDevice(ctx context.Context, d *device.Device) error {
 // DeleteDevice deletes the device and, through the foreign key, its channels. It returns
 // device.ErrNotFound when no device has this ID.
 func (db *DB) DeleteDevice(ctx context.Context, id int64) error {
-	res := db.gorm.WithContext(ctx).Where("id = ?", id).Delete(&deviceRow{})
-	if res.Error != nil {
-		return wrap(res.Error, "delete device %d", id)
+	var res *gorm.DB
+	err := db.writing(ctx, func(w *gorm.DB) error {
+		res = w.Where("id = ?", id).Delete(&deviceRow{})
+		if res.Error == nil {
+			db.keepalives.removed(id)
+		}
+		return res.Error
+	})
+	if err != nil {
+		return wrap(err, "delete device %d", id)
 	}
 	if res.RowsAffected == 0 {
 		return wrap(gorm.ErrRecordNotFound, "delete device %d", id)
 	}
 	return nil
 }
+
+// whereGBID selects a device by GB ID. The gb_id index is partial, leaving out the empty IDs of
+// non-GB devices: SQLite only uses it when the query repeats the index's condition; without it
+// every lookup scans the table.
+const whereGBID = "gb_id = ? AND gb_id <> ''"
 
 // DeviceByGBID returns the device with this GB ID, or device.ErrNotFound (also for an empty ID,
 // which non-GB devices share).
@@ -170,24 +194,28 @@ func (db *DB) DeviceByGBID(ctx context.Context, gbID string) (*device.Device, er
 		return nil, wrap(gorm.ErrRecordNotFound, "device with GB ID %q", gbID)
 	}
 	var row deviceRow
-	// The gb_id indexes are partial (WHERE gb_id <> ''): SQLite only uses them
-	// when the query repeats that condition; without it every lookup scans.
-	if err := db.gorm.WithContext(ctx).Where("gb_id = ? AND gb_id <> ''", gbID).Take(&row).Error; err != nil {
+	if err := db.read.WithContext(ctx).Where(whereGBID, gbID).Take(&row).Error; err != nil {
 		return nil, wrap(err, "device with GB ID %q", gbID)
 	}
+	db.keepalives.overlay(&row)
 	return row.toDomain(), nil
 }
 
 // OnlineGBDevices returns the GB28181 devices marked online, ordered by ID, for the watchdog
 // that marks them offline when their keepalives stop.
 func (db *DB) OnlineGBDevices(ctx context.Context) ([]*device.Device, error) {
+	// A queued keepalive can bring a device online: the query has to see it.
+	if err := db.flushKeepalives(ctx); err != nil {
+		return nil, err
+	}
 	var rows []deviceRow
-	err := db.gorm.WithContext(ctx).Where("type = ? AND online", string(device.TypeGB28181)).Order("id").Find(&rows).Error
+	err := db.read.WithContext(ctx).Where("type = ? AND online", string(device.TypeGB28181)).Order("id").Find(&rows).Error
 	if err != nil {
 		return nil, wrap(err, "online GB28181 devices")
 	}
 	out := make([]*device.Device, len(rows))
 	for i := range rows {
+		db.keepalives.overlay(&rows[i])
 		out[i] = rows[i].toDomain()
 	}
 	return out, nil
@@ -202,11 +230,14 @@ func (db *DB) SetDeviceOnline(ctx context.Context, id int64, online bool) error 
 
 // TouchKeepalive records a keepalive received at at, which also marks the device online. It
 // returns device.ErrNotFound when no device has this ID.
-func (db *DB) TouchKeepalive(ctx context.Context, id int64, at time.Time) error {
-	return db.setDeviceColumns(ctx, id, "keepalive of device", map[string]any{
-		"last_keepalive": nullTime(at),
-		"online":         true,
-	})
+//
+// The write is queued and done within keepaliveFlush, together with the other devices'; the
+// reads and writes of this package see it at once (see keepalives).
+func (db *DB) TouchKeepalive(_ context.Context, id int64, at time.Time) error {
+	if !db.keepalives.queue(id, at) {
+		return wrap(gorm.ErrRecordNotFound, "keepalive of device %d", id)
+	}
+	return nil
 }
 
 // SetDevicePosition records the position a device reported at at (MobilePosition). It returns
@@ -222,9 +253,22 @@ func (db *DB) SetDevicePosition(ctx context.Context, id int64, lon, lat float64,
 // setDeviceColumns writes cols to the device with this ID, without touching UpdatedAt.
 func (db *DB) setDeviceColumns(ctx context.Context, id int64, what string, cols map[string]any) error {
 	// UpdateColumns skips gorm's automatic updated_at.
-	res := db.gorm.WithContext(ctx).Model(&deviceRow{}).Where("id = ?", id).UpdateColumns(cols)
-	if res.Error != nil {
-		return wrap(res.Error, "%s %d", what, id)
+	var res *gorm.DB
+	err := db.writing(ctx, func(w *gorm.DB) error {
+		// A queued keepalive came before this write: it goes first, in the same statement.
+		if at, ok := db.keepalives.take(id); ok {
+			if _, set := cols["last_keepalive"]; !set {
+				cols["last_keepalive"] = nullTime(at)
+			}
+			if _, set := cols["online"]; !set {
+				cols["online"] = true
+			}
+		}
+		res = w.Model(&deviceRow{}).Where("id = ?", id).UpdateColumns(cols)
+		return res.Error
+	})
+	if err != nil {
+		return wrap(err, "%s %d", what, id)
 	}
 	if res.RowsAffected == 0 {
 		return wrap(gorm.ErrRecordNotFound, "%s %d", what, id)

@@ -26,15 +26,42 @@ var sqliteDefaults = []sqliteParam{
 	{names: []string{"_txlock"}, value: "immediate"},
 }
 
+// sqliteReadOnly are the parameters of the read pool's connections, which replace the caller's.
+var sqliteReadOnly = []sqliteParam{
+	// The read pool must never write: a second writer connection would bring back the
+	// SQLITE_BUSY waits the single writer avoids. query_only refuses writes on the connection
+	// whatever the SQL, where mode=ro would need a file: URI.
+	{names: []string{"_query_only"}, value: "1"},
+	// A read transaction must not take the write lock at BEGIN.
+	{names: []string{"_txlock"}, value: "deferred"},
+}
+
 // sqliteDSN adds our default connection parameters to dsn, keeping any the caller set.
 func sqliteDSN(dsn string) string {
+	return withParams(dsn, sqliteDefaults, nil)
+}
+
+// sqliteReadDSN is sqliteDSN for the read pool: the same file and settings, read-only.
+func sqliteReadDSN(dsn string) string {
+	return withParams(dsn, sqliteDefaults, sqliteReadOnly)
+}
+
+// withParams sets each of defaults in dsn unless the DSN sets it under one of its names, and
+// each of force whatever the DSN says.
+func withParams(dsn string, defaults, force []sqliteParam) string {
 	path, rawQuery, _ := strings.Cut(dsn, "?")
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		// Leave a DSN we cannot parse to the driver, which reports it better than we could.
 		return dsn
 	}
-	for _, p := range sqliteDefaults {
+	for _, p := range force {
+		for _, n := range p.names {
+			q.Del(n)
+		}
+		q.Set(p.names[0], p.value)
+	}
+	for _, p := range defaults {
 		set := false
 		for _, n := range p.names {
 			if q.Has(n) {

@@ -25,7 +25,7 @@ func (db *DB) CreateEvent(ctx context.Context, e *device.Event) error {
 		AlarmType: e.AlarmType, Description: e.Description, Longitude: e.Longitude, Latitude: e.Latitude,
 		Time: at, CreatedAt: now,
 	}
-	if err := db.gorm.WithContext(ctx).Create(row).Error; err != nil {
+	if err := db.writing(ctx, func(w *gorm.DB) error { return w.Create(row).Error }); err != nil {
 		return wrap(err, "create %s event of device %d", e.Kind, e.DeviceID)
 	}
 	e.ID, e.CreatedAt = row.ID, row.CreatedAt
@@ -59,10 +59,10 @@ func (db *DB) ListEvents(ctx context.Context, f device.EventFilter) ([]*device.E
 	}
 
 	var total int64
-	if err := db.gorm.WithContext(ctx).Model(&eventRow{}).Scopes(filter).Count(&total).Error; err != nil {
+	if err := db.read.WithContext(ctx).Model(&eventRow{}).Scopes(filter).Count(&total).Error; err != nil {
 		return nil, 0, wrap(err, "count events")
 	}
-	q := db.gorm.WithContext(ctx).Scopes(filter).Order("time DESC, id DESC")
+	q := db.read.WithContext(ctx).Scopes(filter).Order("time DESC, id DESC")
 	if f.Offset > 0 {
 		q = q.Offset(f.Offset)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -16,6 +17,11 @@ import (
 // or a struggling disk.
 const slowQuery = 200 * time.Millisecond
 
+// slowQueryPeriod is the shortest interval between two slow-query lines. The time gorm measures
+// includes the wait for a pooled connection, so a burst of thousands of registrations makes
+// thousands of slow queries at once; one line per period with a count says the same.
+const slowQueryPeriod = 10 * time.Second
+
 // gormLogger routes gorm's messages to slog. It differs from gorm's own slog adapter in two
 // ways: failed queries are logged at debug level only, because every failure is also returned
 // to the caller, who decides whether it matters (a taken username is not an error for the
@@ -23,6 +29,30 @@ const slowQuery = 200 * time.Millisecond
 // passwords and password hashes.
 type gormLogger struct {
 	logger *slog.Logger
+	slow   *slowLog
+}
+
+// slowLog limits the rate of slow-query lines. Safe for concurrent use.
+type slowLog struct {
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+	slowest    time.Duration // of the suppressed ones
+}
+
+// allow reports whether a slow query taking d may be logged now, and how many were suppressed
+// since the last line and the longest of them.
+func (s *slowLog) allow(now time.Time, d time.Duration) (ok bool, suppressed int, slowest time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.last.IsZero() && now.Sub(s.last) < slowQueryPeriod {
+		s.suppressed++
+		s.slowest = max(s.slowest, d)
+		return false, 0, 0
+	}
+	suppressed, slowest = s.suppressed, s.slowest
+	s.last, s.suppressed, s.slowest = now, 0, 0
+	return true, suppressed, slowest
 }
 
 var (
@@ -31,7 +61,7 @@ var (
 )
 
 func newGormLogger(logger *slog.Logger) gormLogger {
-	return gormLogger{logger: logger}
+	return gormLogger{logger: logger, slow: &slowLog{}}
 }
 
 // LogMode implements gormlogger.Interface; the level is decided by the slog handler instead.
@@ -62,8 +92,16 @@ func (l gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (strin
 			l.logger.DebugContext(ctx, "query failed", "sql", query, "duration", elapsed, "error", err)
 		}
 	case elapsed > slowQuery:
+		ok, suppressed, slowest := l.slow.allow(time.Now(), elapsed)
+		if !ok {
+			return
+		}
 		query, rows := fc()
-		l.logger.WarnContext(ctx, "slow query", "sql", query, "rows", rows, "duration", elapsed)
+		attrs := []any{"sql", query, "rows", rows, "duration", elapsed}
+		if suppressed > 0 {
+			attrs = append(attrs, "suppressed_since_last", suppressed, "slowest_suppressed", slowest)
+		}
+		l.logger.WarnContext(ctx, "slow query", attrs...)
 	}
 }
 

@@ -6,8 +6,9 @@ import (
 	"github.com/nvr/nvr/device"
 )
 
-// The row types mirror the tables of the migrations (0001_init.sql, 0002_gb28181.sql); they
-// stay private so that gorm tags and table names never leak into the domain types.
+// The row types mirror the tables of the migrations (0001_init.sql, 0002_gb28181.sql,
+// 0004_onvif.sql); they stay private so that gorm tags and table names never leak into the
+// domain types.
 
 type userRow struct {
 	ID           int64 `gorm:"primaryKey"`
@@ -52,6 +53,10 @@ type deviceRow struct {
 	Longitude       float64
 	Latitude        float64
 	PositionAt      *time.Time `gorm:"column:position_at"`
+	XAddr           string     `gorm:"column:xaddr"`
+	Username        string
+	Serial          string
+	ClockOffsetMS   int64 `gorm:"column:clock_offset_ms"`
 }
 
 func (deviceRow) TableName() string { return "devices" }
@@ -70,6 +75,7 @@ func newDeviceRow(d *device.Device) *deviceRow {
 		RegisteredAt: nullTime(d.RegisteredAt), LastKeepalive: nullTime(d.LastKeepalive), ExpiresAt: nullTime(d.ExpiresAt),
 		Password: d.Password, StreamTransport: st,
 		Longitude: d.Longitude, Latitude: d.Latitude, PositionAt: nullTime(d.PositionAt),
+		XAddr: d.XAddr, Username: d.Username, Serial: d.Serial, ClockOffsetMS: d.ClockOffset.Milliseconds(),
 	}
 }
 
@@ -81,6 +87,7 @@ func (r *deviceRow) toDomain() *device.Device {
 		RegisteredAt: timeOf(r.RegisteredAt), LastKeepalive: timeOf(r.LastKeepalive), ExpiresAt: timeOf(r.ExpiresAt),
 		Password: r.Password, StreamTransport: r.StreamTransport,
 		Longitude: r.Longitude, Latitude: r.Latitude, PositionAt: timeOf(r.PositionAt),
+		XAddr: r.XAddr, Username: r.Username, Serial: r.Serial, ClockOffset: time.Duration(r.ClockOffsetMS) * time.Millisecond,
 	}
 }
 
@@ -103,6 +110,14 @@ type channelRow struct {
 	Longitude    float64
 	Latitude     float64
 	Kind         string
+	ProfileToken string `gorm:"column:profile_token"`
+	Role         string
+	Codec        string
+	Width        int
+	Height       int
+	FPS          int    `gorm:"column:fps"`
+	SnapshotURI  string `gorm:"column:snapshot_uri"`
+	PTZ          bool   `gorm:"column:ptz"`
 }
 
 func (channelRow) TableName() string { return "channels" }
@@ -118,6 +133,8 @@ func newChannelRow(c *device.Channel) *channelRow {
 		ID: c.ID, DeviceID: c.DeviceID, Name: c.Name, URL: c.URL, AlwaysOn: c.AlwaysOn, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 		GBID: c.GBID, ParentID: c.ParentID, Manufacturer: c.Manufacturer, Model: c.Model, Status: c.Status,
 		PTZType: c.PTZType, CivilCode: c.CivilCode, Address: c.Address, Longitude: c.Longitude, Latitude: c.Latitude, Kind: kind,
+		ProfileToken: c.ProfileToken, Role: c.Role, Codec: c.Codec, Width: c.Width, Height: c.Height, FPS: c.FPS,
+		SnapshotURI: c.SnapshotURI, PTZ: c.PTZ,
 	}
 }
 
@@ -126,6 +143,8 @@ func (r *channelRow) toDomain() *device.Channel {
 		ID: r.ID, DeviceID: r.DeviceID, Name: r.Name, URL: r.URL, AlwaysOn: r.AlwaysOn, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		GBID: r.GBID, ParentID: r.ParentID, Manufacturer: r.Manufacturer, Model: r.Model, Status: r.Status,
 		PTZType: r.PTZType, CivilCode: r.CivilCode, Address: r.Address, Longitude: r.Longitude, Latitude: r.Latitude, Kind: r.Kind,
+		ProfileToken: r.ProfileToken, Role: r.Role, Codec: r.Codec, Width: r.Width, Height: r.Height, FPS: r.FPS,
+		SnapshotURI: r.SnapshotURI, PTZ: r.PTZ,
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 // Setting returns the value stored under key; ok is false when the key has never been set.
 func (db *DB) Setting(ctx context.Context, key string) (value string, ok bool, err error) {
 	var row settingRow
-	err = db.gorm.WithContext(ctx).Where("key = ?", key).Take(&row).Error
+	err = db.read.WithContext(ctx).Where("key = ?", key).Take(&row).Error
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		return "", false, nil
@@ -23,9 +23,11 @@ func (db *DB) Setting(ctx context.Context, key string) (value string, ok bool, e
 
 // SetSetting stores value under key, replacing any previous value.
 func (db *DB) SetSetting(ctx context.Context, key, value string) error {
-	err := db.gorm.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "key"}},
-		DoUpdates: clause.AssignmentColumns([]string{"value"}),
-	}).Create(&settingRow{Key: key, Value: value}).Error
+	err := db.writing(ctx, func(w *gorm.DB) error {
+		return w.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "key"}},
+			DoUpdates: clause.AssignmentColumns([]string{"value"}),
+		}).Create(&settingRow{Key: key, Value: value}).Error
+	})
 	return wrap(err, "set setting %q", key)
 }

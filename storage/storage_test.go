@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nvr/nvr/migrations"
 )
@@ -190,6 +191,43 @@ func TestSQLiteDSN(t *testing.T) {
 	for _, tt := range tests {
 		if got := sqliteDSN(tt.in); got != tt.want {
 			t.Errorf("sqliteDSN(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestSQLiteReadDSN(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/data/nvr.db", "/data/nvr.db?_busy_timeout=5000&_foreign_keys=1&_journal_mode=WAL&_query_only=1&_txlock=deferred"},
+		// The caller's settings are kept, except those that would let the pool write or lock.
+		{"x.db?_timeout=100&_txlock=exclusive&_query_only=0", "x.db?_foreign_keys=1&_journal_mode=WAL&_query_only=1&_timeout=100&_txlock=deferred"},
+	}
+	for _, tt := range tests {
+		if got := sqliteReadDSN(tt.in); got != tt.want {
+			t.Errorf("sqliteReadDSN(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestSlowQueryLogRate(t *testing.T) {
+	var s slowLog
+	start := time.Now()
+	steps := []struct {
+		at         time.Duration
+		d          time.Duration
+		ok         bool
+		suppressed int
+		slowest    time.Duration
+	}{
+		{0, time.Second, true, 0, 0},
+		{time.Second, 3 * time.Second, false, 0, 0},
+		{2 * time.Second, 2 * time.Second, false, 0, 0},
+		{slowQueryPeriod, time.Second, true, 2, 3 * time.Second},
+		{slowQueryPeriod + time.Second, time.Second, false, 0, 0},
+	}
+	for i, st := range steps {
+		ok, n, slowest := s.allow(start.Add(st.at), st.d)
+		if ok != st.ok || n != st.suppressed || slowest != st.slowest {
+			t.Errorf("step %d: allow = %v, %d, %v; want %v, %d, %v", i, ok, n, slowest, st.ok, st.suppressed, st.slowest)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/nvr/nvr/device"
@@ -23,26 +24,58 @@ type deviceDTO struct {
 	Channels  int       `json:"channel_count"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// The fields GB28181 and ONVIF devices share, absent for RTSP cameras.
+	*deviceInfoDTO
 	// The fields of GB28181 devices, absent for the others.
 	*gbDeviceDTO
+	// The fields of ONVIF devices, absent for the others.
+	*onvifDeviceDTO
+}
+
+// deviceInfoDTO holds what GB28181 and ONVIF devices both have: liveness,
+// identity, and whether a password is stored (it is never shown).
+type deviceInfoDTO struct {
+	Online        bool       `json:"online"`
+	LastKeepalive *time.Time `json:"last_keepalive"`
+	Manufacturer  string     `json:"manufacturer"`
+	Model         string     `json:"model"`
+	Firmware      string     `json:"firmware"`
+	HasPassword   bool       `json:"has_password"`
+}
+
+func deviceInfoFrom(d *device.Device) *deviceInfoDTO {
+	if d.Type != device.TypeGB28181 && d.Type != device.TypeONVIF {
+		return nil
+	}
+	return &deviceInfoDTO{Online: d.Online, LastKeepalive: timePtr(d.LastKeepalive),
+		Manufacturer: d.Manufacturer, Model: d.Model, Firmware: d.Firmware, HasPassword: d.Password != ""}
+}
+
+// onvifDeviceDTO holds the fields of an ONVIF device.
+type onvifDeviceDTO struct {
+	XAddr         string `json:"xaddr"`
+	Username      string `json:"username"`
+	Serial        string `json:"serial"`
+	ClockOffsetMS int64  `json:"clock_offset_ms"`
+}
+
+func onvifDeviceFrom(d *device.Device) *onvifDeviceDTO {
+	if d.Type != device.TypeONVIF {
+		return nil
+	}
+	return &onvifDeviceDTO{XAddr: d.XAddr, Username: d.Username, Serial: d.Serial, ClockOffsetMS: d.ClockOffset.Milliseconds()}
 }
 
 // gbDeviceDTO holds the fields of a GB28181 device. Times the device never
 // reached are null.
 type gbDeviceDTO struct {
 	GBID            string     `json:"gb_id"`
-	Online          bool       `json:"online"`
-	LastKeepalive   *time.Time `json:"last_keepalive"`
 	RegisteredAt    *time.Time `json:"registered_at"`
 	ExpiresAt       *time.Time `json:"expires_at"`
-	Manufacturer    string     `json:"manufacturer"`
-	Model           string     `json:"model"`
-	Firmware        string     `json:"firmware"`
 	Transport       string     `json:"transport"`
 	RemoteAddr      string     `json:"remote_addr"`
 	Charset         string     `json:"charset"`
 	StreamTransport string     `json:"stream_transport"`
-	HasPassword     bool       `json:"has_password"`
 	Longitude       *float64   `json:"longitude,omitempty"`
 	Latitude        *float64   `json:"latitude,omitempty"`
 	PositionAt      *time.Time `json:"position_at,omitempty"`
@@ -61,11 +94,9 @@ func gbDeviceFrom(d *device.Device) *gbDeviceDTO {
 		return nil
 	}
 	out := &gbDeviceDTO{
-		GBID: d.GBID, Online: d.Online, LastKeepalive: timePtr(d.LastKeepalive),
-		RegisteredAt: timePtr(d.RegisteredAt), ExpiresAt: timePtr(d.ExpiresAt),
-		Manufacturer: d.Manufacturer, Model: d.Model, Firmware: d.Firmware,
+		GBID: d.GBID, RegisteredAt: timePtr(d.RegisteredAt), ExpiresAt: timePtr(d.ExpiresAt),
 		Transport: d.Transport, RemoteAddr: d.RemoteAddr, Charset: d.Charset,
-		StreamTransport: d.StreamTransport, HasPassword: d.Password != "",
+		StreamTransport: d.StreamTransport,
 	}
 	if !d.PositionAt.IsZero() {
 		lon, lat := d.Longitude, d.Latitude
@@ -100,6 +131,22 @@ type channelDTO struct {
 	UpdatedAt    time.Time `json:"updated_at"`
 	// The fields of GB28181 channels, absent for the others.
 	*gbChannelDTO
+	// The fields of ONVIF channels, absent for the others.
+	*onvifChannelDTO
+}
+
+// onvifChannelDTO holds the media profile of an ONVIF channel.
+type onvifChannelDTO struct {
+	ProfileToken string `json:"profile_token"`
+	Role         string `json:"role"`
+	Codec        string `json:"codec"`
+	Width        int    `json:"width"`
+	Height       int    `json:"height"`
+	FPS          int    `json:"fps"`
+	PTZ          bool   `json:"ptz"`
+	// Snapshot is the API path of the channel's JPEG; empty when the camera
+	// has no snapshot URI (which is never shown: it may hold credentials).
+	Snapshot string `json:"snapshot,omitempty"`
 }
 
 // gbChannelDTO holds the catalog fields of a GB28181 channel.
@@ -146,6 +193,20 @@ func (s *Server) channelDTO(ch *device.Channel, deviceOnline bool) channelDTO {
 			Manufacturer: ch.Manufacturer, Model: ch.Model,
 		}
 	}
+	if ch.ProfileToken != "" {
+		// ONVIF: ON while the reachability poll finds the camera.
+		out.Status = device.ChannelOff
+		if deviceOnline && ch.Status == device.ChannelOn {
+			out.Status = device.ChannelOn
+		}
+		out.onvifChannelDTO = &onvifChannelDTO{
+			ProfileToken: ch.ProfileToken, Role: ch.Role, Codec: ch.Codec, Width: ch.Width, Height: ch.Height,
+			FPS: ch.FPS, PTZ: ch.PTZ,
+		}
+		if ch.SnapshotURI != "" {
+			out.Snapshot = "/api/v1/channels/" + strconv.FormatInt(ch.ID, 10) + "/snapshot.jpg"
+		}
+	}
 	return out
 }
 
@@ -154,7 +215,7 @@ func (s *Server) channelDTO(ch *device.Channel, deviceOnline bool) channelDTO {
 func (s *Server) deviceDTO(d *device.Device, chans []*device.Channel) deviceDTO {
 	out := deviceDTO{ID: d.ID, Type: string(d.Type), Name: d.Name, URL: device.MaskURL(d.URL),
 		Status: string(stream.StateIdle), Channels: len(chans), CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
-		gbDeviceDTO: gbDeviceFrom(d)}
+		deviceInfoDTO: deviceInfoFrom(d), gbDeviceDTO: gbDeviceFrom(d), onvifDeviceDTO: onvifDeviceFrom(d)}
 	rank := map[stream.State]int{stream.StateIdle: 0, stream.StateConnecting: 1, stream.StateError: 2, stream.StateOnline: 3}
 	for _, ch := range chans {
 		st := s.Hub.Status(ch.StreamName())

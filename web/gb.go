@@ -116,6 +116,12 @@ func (s *Server) ptzChannel(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
+	if isONVIF, ok := s.channelIsONVIF(c, id); !ok || isONVIF {
+		if ok {
+			s.ptzONVIF(c, id, req)
+		}
+		return
+	}
 	g, ok := s.gb(c)
 	if !ok {
 		return
@@ -135,6 +141,12 @@ type presetDTO struct {
 func (s *Server) channelPresets(c *gin.Context) {
 	id, ok := idParam(c)
 	if !ok {
+		return
+	}
+	if isONVIF, ok := s.channelIsONVIF(c, id); !ok || isONVIF {
+		if ok {
+			s.presetsONVIF(c, id)
+		}
 		return
 	}
 	g, ok := s.gb(c)

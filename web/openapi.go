@@ -39,18 +39,22 @@ var schemas = obj{
 	"LoginRequest":  props([]string{"username", "password"}, obj{"username": tStr, "password": obj{"type": "string", "format": "password"}}),
 	"LoginResponse": props([]string{"token"}, obj{"token": tStr, "expires_at": tTime}),
 	"DeviceCreate": props([]string{"type"}, obj{
-		"type": obj{"type": "string", "enum": []string{"rtsp", "gb28181"},
-			"description": "gb28181 adds a device before it registers (own password, or sip.auto_accept off); devices also add themselves by registering"},
-		"name":      tStr,
+		"type": obj{"type": "string", "enum": []string{"rtsp", "onvif", "gb28181"},
+			"description": "onvif probes the camera first (clock, identity, profiles, stream and snapshot URIs) and stores nothing when that fails; gb28181 adds a device before it registers (own password, or sip.auto_accept off); devices also add themselves by registering"},
+		"name":      obj{"type": "string", "description": "onvif: empty means manufacturer and model"},
 		"url":       obj{"type": "string", "example": "rtsp://user:pass@192.0.2.10:554/stream1", "description": "rtsp only, required there"},
+		"address":   obj{"type": "string", "example": "192.0.2.10:80", "description": "onvif only, required there: host, host:port or device service URL (XAddr)"},
+		"username":  obj{"type": "string", "description": "onvif only: the camera account, also used for RTSP and snapshots"},
 		"always_on": tBool,
 		"gb_id":     obj{"type": "string", "pattern": "^[0-9]{20}$", "description": "gb28181 only, required there"},
-		"password":  obj{"type": "string", "format": "password", "description": "gb28181: the device's own SIP password; empty uses sip.password"},
+		"password":  obj{"type": "string", "format": "password", "description": "gb28181: the device's own SIP password; empty uses sip.password. onvif: the camera account's password"},
 		"charset":   obj{"type": "string", "enum": charsets}, "stream_transport": obj{"type": "string", "enum": streamTransports}}),
 	"DevicePatch": props(nil, obj{"name": tStr,
 		"url":              obj{"type": "string", "description": "rtsp only; a password of *** keeps the stored one"},
-		"always_on":        obj{"type": "boolean", "description": "rtsp only"},
-		"password":         obj{"type": "string", "format": "password", "description": "gb28181 only: the device's own SIP digest password; \"\" falls back to sip.password"},
+		"always_on":        obj{"type": "boolean", "description": "rtsp and onvif (every channel)"},
+		"address":          obj{"type": "string", "description": "onvif only: a new address is probed (and the profiles re-read) before it is stored"},
+		"username":         obj{"type": "string", "description": "onvif only: probed before it is stored"},
+		"password":         obj{"type": "string", "format": "password", "description": "gb28181: the device's own SIP digest password; \"\" falls back to sip.password. onvif: the camera account's password, probed before it is stored; *** keeps the stored one"},
 		"charset":          obj{"type": "string", "enum": charsets, "description": "gb28181 only: the charset requests to the device are written in, effective at once"},
 		"stream_transport": obj{"type": "string", "enum": streamTransports, "description": "gb28181 only: how the device is asked to send media"}}),
 	"Device": props([]string{"id", "type", "name", "status"}, obj{
@@ -58,22 +62,27 @@ var schemas = obj{
 		"url":    obj{"type": "string", "description": "source URL with the password masked as ***"},
 		"status": obj{"type": "string", "enum": []string{"idle", "connecting", "online", "error"}, "description": "the most advanced state of the device's streams"}, "last_error": tStr,
 		"always_on": tBool, "channel_count": tInt, "created_at": tTime, "updated_at": tTime,
-		"gb_id":          obj{"type": "string", "description": "gb28181 only (as are the fields below): the 20-digit device ID"},
-		"online":         obj{"type": "boolean", "description": "registered, and keepalives arrive"},
-		"last_keepalive": tTimeNull, "registered_at": tTimeNull, "expires_at": tTimeNull,
-		"manufacturer": tStr, "model": tStr, "firmware": tStr,
+		"online":         obj{"type": "boolean", "description": "gb28181 and onvif (as are last_keepalive, manufacturer, model, firmware, has_password). gb28181: registered, and keepalives arrive; onvif: answered the last reachability polls"},
+		"last_keepalive": obj{"type": "string", "format": "date-time", "nullable": true, "description": "gb28181: the last keepalive; onvif: the last answered poll"},
+		"manufacturer":   tStr, "model": tStr, "firmware": tStr,
+		"xaddr":           obj{"type": "string", "description": "onvif only (as are the fields up to clock_offset_ms): the device service URL"},
+		"username":        obj{"type": "string", "description": "the camera account"},
+		"serial":          tStr,
+		"clock_offset_ms": obj{"type": "integer", "description": "the camera's clock minus the platform's; requests are signed with the camera's time"},
+		"gb_id":           obj{"type": "string", "description": "gb28181 only (as are the fields below): the 20-digit device ID"},
+		"registered_at":   tTimeNull, "expires_at": tTimeNull,
 		"transport":        obj{"type": "string", "enum": []string{"udp", "tcp"}, "description": "SIP transport of the registration"},
 		"remote_addr":      obj{"type": "string", "description": "ip:port the device's requests come from (after NAT)"},
 		"charset":          obj{"type": "string", "enum": append([]string{""}, charsets...), "description": "empty until the device's first answer"},
 		"stream_transport": obj{"type": "string", "enum": streamTransports},
-		"has_password":     obj{"type": "boolean", "description": "the device has its own SIP password (never shown)"},
+		"has_password":     obj{"type": "boolean", "description": "gb28181: the device has its own SIP password; onvif: the camera account has a password (never shown)"},
 		"longitude":        tNum, "latitude": tNum, "position_at": obj{"type": "string", "format": "date-time", "description": "time of the last MobilePosition; absent when none came"}}),
 	"DeviceList": props([]string{"items", "total"}, obj{"items": obj{"type": "array", "items": ref("Device")}, "total": tInt}),
 	"PlayURLs":   props([]string{"flv", "ws_flv", "hls", "ws_fmp4"}, obj{"flv": tStr, "ws_flv": tStr, "hls": tStr, "ws_fmp4": tStr}),
 	"Channel": props([]string{"id", "device_id", "name", "status", "stream_status", "play"}, obj{
 		"id": tInt, "device_id": tInt, "name": tStr,
 		"status": obj{"type": "string", "enum": []string{"idle", "connecting", "online", "error", "ON", "OFF"},
-			"description": "RTSP channels: the stream's state (as stream_status). GB28181 channels: ON or OFF as the catalog says, OFF while the device is offline"},
+			"description": "RTSP channels: the stream's state (as stream_status). GB28181 channels: ON or OFF as the catalog says, OFF while the device is offline. ONVIF channels: ON while the reachability poll finds the camera"},
 		"stream_status": obj{"type": "string", "enum": []string{"idle", "connecting", "online", "error"}, "description": "the stream's state, for every channel"},
 		"last_error":    tStr,
 		"status_since":  tTime, "always_on": tBool, "stream": tStr, "play": ref("PlayURLs"), "created_at": tTime, "updated_at": tTime,
@@ -82,7 +91,12 @@ var schemas = obj{
 		"kind": obj{"type": "string", "enum": []string{"channel", "business_group", "virtual_org", "civil_code", "device"},
 			"description": "channel is a video source; the others are nodes of the catalog tree"},
 		"ptz_type":   obj{"type": "integer", "description": "0 unknown, 1 dome, 2 half-dome, 3 fixed, 4 remote-controlled lens"},
-		"civil_code": tStr, "address": tStr, "longitude": tNum, "latitude": tNum, "manufacturer": tStr, "model": tStr}),
+		"civil_code": tStr, "address": tStr, "longitude": tNum, "latitude": tNum, "manufacturer": tStr, "model": tStr,
+		"profile_token": obj{"type": "string", "description": "onvif only (as are the fields below): the media profile"},
+		"role":          obj{"type": "string", "enum": []string{"main", "sub", "other"}, "description": "the profile's rank by resolution within its video source"},
+		"codec":         tStr, "width": tInt, "height": tInt, "fps": tInt,
+		"ptz":      obj{"type": "boolean", "description": "PTZ works with this profile"},
+		"snapshot": obj{"type": "string", "description": "API path of the JPEG snapshot; absent when the camera has none"}}),
 	"ChannelPatch": props(nil, obj{"name": tStr, "always_on": tBool}),
 	"ChannelList":  props([]string{"items"}, obj{"items": obj{"type": "array", "items": ref("Channel")}, "total": tInt}),
 	"Track":        props([]string{"codec", "kind"}, obj{"codec": tStr, "kind": tStr, "width": tInt, "height": tInt, "sample_rate": tInt, "channels": tInt}),
@@ -117,7 +131,7 @@ var schemas = obj{
 
 	"SyncResult": props([]string{"added", "updated", "removed", "total", "complete"}, obj{
 		"added": tInt, "updated": tInt, "removed": tInt,
-		"total":    obj{"type": "integer", "description": "catalog items received"},
+		"total":    obj{"type": "integer", "description": "catalog items received (gb28181), or profiles that are channels (onvif)"},
 		"complete": obj{"type": "boolean", "description": "false when sip.catalog_timeout cut the catalog short; then nothing was removed"}}),
 	"PTZRequest": props([]string{"action"}, obj{
 		"action": obj{"type": "string", "enum": ptzActions},
@@ -127,8 +141,22 @@ var schemas = obj{
 		"action": obj{"type": "string", "enum": recordActions, "description": "start (RecordCmd Record) or stop (StopRecord) the device's recording"}}),
 	"GuardRequest": props([]string{"action"}, obj{
 		"action": obj{"type": "string", "enum": guardActions, "description": "set (GuardCmd SetGuard: arm) or reset (ResetGuard: disarm)"}}),
-	"Preset":     props([]string{"id", "name"}, obj{"id": tInt, "name": tStr}),
+	"Preset": props([]string{"id", "name"}, obj{"id": obj{"type": "integer", "description": "the number PTZ requests name; onvif: the token when every token is a number, else the position in the camera's list"},
+		"name": tStr, "token": obj{"type": "string", "description": "onvif only: the camera's preset token"}}),
 	"PresetList": props([]string{"items"}, obj{"items": obj{"type": "array", "items": ref("Preset")}, "total": tInt}),
+	"DiscoverRequest": props(nil, obj{
+		"interfaces": obj{"type": "array", "items": tStr, "description": "interfaces to send a multicast probe on, e.g. eth0"},
+		"addresses":  obj{"type": "array", "items": tStr, "description": "host or host:port (default port 3702) to send a unicast probe to; both lists empty means every multicast interface"},
+		"timeout_ms": obj{"type": "integer", "minimum": 0, "maximum": 30000, "description": "how long answers are collected (0: 3000)"}}),
+	"Discovered": props([]string{"endpoint", "xaddrs", "added"}, obj{
+		"endpoint": obj{"type": "string", "description": "the camera's WS-Addressing endpoint reference, urn:uuid:…"},
+		"xaddrs":   obj{"type": "array", "items": tStr, "description": "device service URLs; one of them is the address to add the camera with"},
+		"name":     tStr, "hardware": tStr, "location": tStr,
+		"from":      obj{"type": "string", "description": "ip:port the answer came from"},
+		"added":     obj{"type": "boolean", "description": "a device with one of these addresses exists"},
+		"device_id": obj{"type": "integer", "description": "that device; absent when not added"},
+		"last_seen": tTime}),
+	"DiscoveredList": props([]string{"items"}, obj{"items": obj{"type": "array", "items": ref("Discovered")}, "total": tInt}),
 	"Record": props([]string{"channel_gb_id", "start", "end"}, obj{
 		"channel_gb_id": tStr, "name": tStr, "file_path": tStr, "address": tStr, "start": tTime, "end": tTime,
 		"secrecy": tInt, "type": obj{"type": "string", "description": "time, alarm or manual"}, "recorder_id": tStr,
@@ -228,6 +256,9 @@ func (s *Server) OpenAPI() obj {
 				resps["503"] = errResp("gb28181_unavailable: GB28181 signalling is not running")
 				resps["504"] = errResp("device_timeout: the device did not answer within sip.query_timeout")
 			}
+			if rt.onvif {
+				onvifResponses(resps, rt, errResp)
+			}
 			op["responses"] = resps
 			item[strings.ToLower(m)] = op
 		}
@@ -248,3 +279,22 @@ func (s *Server) OpenAPI() obj {
 }
 
 func (s *Server) openapi(c *gin.Context) { c.JSON(http.StatusOK, s.OpenAPI()) }
+
+// onvifResponses documents the answers of a route that reaches an ONVIF camera. A route that
+// reaches GB28181 devices too already has theirs, which are kept.
+func onvifResponses(resps obj, rt route, errResp func(string) obj) {
+	also := func(code, gbDesc, desc string) {
+		if rt.gb {
+			desc = gbDesc + "; " + desc
+		}
+		resps[code] = errResp(desc)
+	}
+	also("400", "Bad request, or not a GB28181 device or channel", "not_supported: the ONVIF camera or channel does not offer it (PTZ, snapshot, focus, iris)")
+	if rt.body == "DeviceCreate" || rt.body == "DevicePatch" {
+		resps["409"] = errResp("conflict: a camera at that address is already added")
+	}
+	resps["422"] = errResp("onvif_unauthorized: the camera refused the username or password; not_onvif: the address is not an ONVIF device service")
+	also("502", "device_error: the device refused the request", "device_error: the camera answered with a SOAP fault or a bad reply; device_unreachable: no connection to the camera")
+	also("503", "gb28181_unavailable: GB28181 signalling is not running", "onvif_unavailable: ONVIF is not running")
+	also("504", "device_timeout: the device did not answer within sip.query_timeout", "device_timeout: the camera did not answer within onvif.timeout")
+}

@@ -22,7 +22,10 @@ type route struct {
 	query   []param
 	// gb marks a route that reaches a GB28181 device: it documents the 409,
 	// 502, 503 and 504 answers of an offline, refusing, absent or silent one.
-	gb      bool
+	gb bool
+	// onvif marks a route that reaches an ONVIF camera: it documents the 422,
+	// 502, 503 and 504 answers of a refusing, failing or silent one.
+	onvif   bool
 	handler gin.HandlerFunc
 }
 
@@ -110,12 +113,12 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/api/v1/openapi.json", summary: "This document", tag: "system", auth: true, resp: "object", handler: s.openapi},
 
 		{method: "GET", path: "/api/v1/devices", summary: "List devices", tag: "devices", auth: true, query: deviceParams, resp: "DeviceList", handler: s.listDevices},
-		{method: "POST", path: "/api/v1/devices", summary: "Add an RTSP camera, or a GB28181 device before it registers", tag: "devices", auth: true, body: "DeviceCreate", resp: "Device", status: http.StatusCreated, handler: s.createDevice},
+		{method: "POST", path: "/api/v1/devices", summary: "Add an RTSP camera, an ONVIF camera (probed first: one channel per media profile), or a GB28181 device before it registers", tag: "devices", auth: true, body: "DeviceCreate", resp: "Device", status: http.StatusCreated, onvif: true, handler: s.createDeviceAny},
 		{method: "GET", path: "/api/v1/devices/{id}", summary: "Get a device", tag: "devices", auth: true, resp: "Device", handler: s.getDevice},
-		{method: "PATCH", path: "/api/v1/devices/{id}", summary: "Change a device (GB28181: name, password, charset, stream_transport)", tag: "devices", auth: true, body: "DevicePatch", resp: "Device", handler: s.patchDevice},
+		{method: "PATCH", path: "/api/v1/devices/{id}", summary: "Change a device (GB28181: name, password, charset, stream_transport; ONVIF: name, address, username, password, always_on)", tag: "devices", auth: true, body: "DevicePatch", resp: "Device", onvif: true, handler: s.patchDeviceAny},
 		{method: "DELETE", path: "/api/v1/devices/{id}", summary: "Delete a device and its channels", tag: "devices", auth: true, status: http.StatusNoContent, handler: s.deleteDevice},
 		{method: "GET", path: "/api/v1/devices/{id}/channels", summary: "List a device's channels", tag: "channels", auth: true, resp: "ChannelList", handler: s.deviceChannels},
-		{method: "POST", path: "/api/v1/devices/{id}/sync", summary: "Ask a GB28181 device for its catalog now and store it", tag: "gb28181", auth: true, gb: true, resp: "SyncResult", handler: s.syncDevice},
+		{method: "POST", path: "/api/v1/devices/{id}/sync", summary: "Ask a GB28181 device for its catalog, or an ONVIF camera for its media profiles, now and store them", tag: "gb28181", auth: true, gb: true, onvif: true, resp: "SyncResult", handler: s.syncDeviceAny},
 		{method: "GET", path: "/api/v1/devices/{id}/records", summary: "Recordings held by a GB28181 device (RecordInfo)", tag: "gb28181", auth: true, gb: true, query: recordParams, resp: "RecordList", handler: s.deviceRecords},
 		{method: "GET", path: "/api/v1/devices/{id}/status", summary: "A GB28181 device's own status (DeviceStatus)", tag: "gb28181", auth: true, gb: true, resp: "DeviceStatus", handler: s.deviceStatus},
 		{method: "GET", path: "/api/v1/devices/{id}/config", summary: "A GB28181 device's basic configuration (ConfigDownload BasicParam)", tag: "gb28181", auth: true, gb: true, resp: "DeviceConfig", handler: s.deviceConfig},
@@ -125,8 +128,8 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/api/v1/channels", summary: "List all channels", tag: "channels", auth: true, resp: "ChannelList", handler: s.listChannels},
 		{method: "GET", path: "/api/v1/channels/{id}", summary: "Get a channel", tag: "channels", auth: true, resp: "Channel", handler: s.getChannel},
 		{method: "PATCH", path: "/api/v1/channels/{id}", summary: "Change a channel (name, always_on)", tag: "channels", auth: true, body: "ChannelPatch", resp: "Channel", handler: s.patchChannel},
-		{method: "POST", path: "/api/v1/channels/{id}/ptz", summary: "Move, zoom, focus or use presets of a GB28181 channel (PTZCmd)", tag: "gb28181", auth: true, gb: true, body: "PTZRequest", status: http.StatusNoContent, handler: s.ptzChannel},
-		{method: "GET", path: "/api/v1/channels/{id}/presets", summary: "PTZ presets of a GB28181 channel (PresetQuery)", tag: "gb28181", auth: true, gb: true, resp: "PresetList", handler: s.channelPresets},
+		{method: "POST", path: "/api/v1/channels/{id}/ptz", summary: "Move, zoom, focus or use presets of a GB28181 channel (PTZCmd) or an ONVIF channel (ContinuousMove, Stop, presets)", tag: "gb28181", auth: true, gb: true, onvif: true, body: "PTZRequest", status: http.StatusNoContent, handler: s.ptzChannel},
+		{method: "GET", path: "/api/v1/channels/{id}/presets", summary: "PTZ presets of a GB28181 channel (PresetQuery) or an ONVIF channel (GetPresets)", tag: "gb28181", auth: true, gb: true, onvif: true, resp: "PresetList", handler: s.channelPresets},
 		{method: "POST", path: "/api/v1/channels/{id}/iframe", summary: "Ask a GB28181 channel for a key frame now (IFameCmd)", tag: "gb28181", auth: true, gb: true, status: http.StatusNoContent, handler: s.iframeChannel},
 		{method: "POST", path: "/api/v1/channels/{id}/record", summary: "Start or stop recording of a GB28181 channel on its device (RecordCmd)", tag: "gb28181", auth: true, gb: true, body: "RecordRequest", status: http.StatusNoContent, handler: s.recordChannel},
 
@@ -138,6 +141,10 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/api/v1/downloads", summary: "Downloads from devices, newest first", tag: "gb28181", auth: true, resp: "DownloadList", handler: s.listDownloads},
 		{method: "GET", path: "/api/v1/downloads/{id}", summary: "A download's state and progress", tag: "gb28181", auth: true, resp: "Download", handler: s.getDownload},
 		{method: "GET+HEAD", path: "/api/v1/downloads/{id}/file", summary: "The MP4 file of a finished download (HTTP Range supported)", tag: "gb28181", auth: true, query: tokenParams, resp: "video/mp4", handler: s.downloadFile},
+
+		{method: "POST", path: "/api/v1/onvif/discover", summary: "Find ONVIF cameras with WS-Discovery: multicast on interfaces, unicast to addresses", tag: "onvif", auth: true, body: "DiscoverRequest", resp: "DiscoveredList", handler: s.discoverONVIF},
+		{method: "GET", path: "/api/v1/onvif/discovered", summary: "Cameras found by recent discoveries (on request, and in the background when onvif.discovery_interval is set)", tag: "onvif", auth: true, resp: "DiscoveredList", handler: s.discoveredONVIF},
+		{method: "GET+HEAD", path: "/api/v1/channels/{id}/snapshot.jpg", summary: "A JPEG snapshot of an ONVIF channel, fetched from the camera (kept for onvif.snapshot_cache)", tag: "onvif", auth: true, onvif: true, query: tokenParams, resp: "image/jpeg", handler: s.snapshotChannel},
 
 		{method: "GET", path: "/api/v1/events", summary: "Events reported by devices (GB28181 alarms), newest first", tag: "events", auth: true, query: eventParams, resp: "EventList", handler: s.listEvents},
 

@@ -32,6 +32,9 @@ type Server struct {
 	// GB serves the GB28181 operations (catalog refresh, PTZ, presets,
 	// recordings, reboot, status, settings); nil answers them 503.
 	GB *devgb.Service
+	// ONVIF serves ONVIF discovery, onboarding, profile sync, snapshots,
+	// PTZ and presets; nil answers them 503.
+	ONVIF *device.ONVIFService
 	// GBMedia serves GB28181 playback and download; nil answers them 503.
 	GBMedia     GBMedia
 	Hub         *hub.Hub

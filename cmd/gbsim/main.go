@@ -6,7 +6,9 @@
 // its own port, with IDs derived from -id. With -report it prints, once
 // every device has registered, when the first REGISTER went out and how long
 // half, 90 % and all of the devices took to get their 200 OK (the figure of
-// docs/perf-gb28181.md).
+// docs/perf-gb28181.md). The devices answer INVITEs for their channels
+// (live, playback, download; -media selects what they send, -invite-* and
+// the SSRC and end-of-playback switches reproduce devices' habits).
 //
 //	gbsim -server 127.0.0.1:5060 -count 100 -channels 16 -password 12345678
 //	gbsim -server 127.0.0.1:5060 -count 5000 -channels 4 -password secret -report
@@ -22,10 +24,12 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/nvr/nvr/media/testsrc/gbmedia"
 	"github.com/nvr/nvr/sip"
 	"github.com/nvr/nvr/sip/gbsim"
 )
@@ -44,6 +48,12 @@ type options struct {
 	keepalive, expires, statsEvery                                        time.Duration
 	tree, unregister, verbose, report                                     bool
 	quirks                                                                gbsim.Quirks
+	// media is what calls send (-media); mediaIP the address of the SDP
+	// answers; silent the channel numbers (1-based) that never answer an
+	// INVITE.
+	media, mediaIP string
+	mediaOpts      mediaOptions
+	silent         []int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -88,8 +98,42 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&q.NoRport, "no-rport", false, "quirk: no ;rport in Via")
 	fs.BoolVar(&q.NoQop, "no-qop", false, "quirk: answer digest challenges without qop")
 	fs.StringVar(&q.ViaHost, "via-host", "", "quirk: host:port written in Via and Contact (a device behind NAT)")
+	fs.StringVar(&o.media, "media", "none", "what calls send: none (answer INVITEs, send nothing) or ps (the test clips as PS over RTP)")
+	mq := &o.mediaOpts.quirks
+	fs.StringVar(&o.mediaOpts.clips, "clips", gbmedia.ClipSetH264G711A, "-media ps: clips to send: "+strings.Join(gbmedia.ClipSets(), ", "))
+	fs.IntVar(&o.mediaOpts.bitrate, "bitrate", 0, "-media ps: pad video to about this many bit/s (0: the clip's own rate)")
+	fs.BoolVar(&mq.NoPSM, "no-psm", false, "media quirk: no program stream map")
+	fs.BoolVar(&mq.H265AsH264, "h265-as-h264", false, "media quirk: declare H.265 video as H.264 in the map")
+	fs.BoolVar(&mq.MarkerFirst, "marker-first", false, "media quirk: RTP marker on a frame's first packet instead of its last")
+	fs.BoolVar(&mq.HeaderExtension, "rtp-extension", false, "media quirk: an RTP header extension on every packet")
+	fs.Float64Var(&mq.Reorder, "reorder", 0, "media quirk: probability of swapping neighbouring packets (UDP)")
+	fs.Float64Var(&mq.Loss, "loss", 0, "media quirk: probability of dropping a packet (UDP)")
+	fs.StringVar(&o.mediaIP, "media-ip", "", "address of the SDP answers (default: -local-ip)")
+	fs.BoolVar(&q.OwnSSRC, "own-ssrc", false, "quirk: answer INVITEs with an SSRC of the device's own (Hikvision)")
+	fs.BoolVar(&q.ZeroSSRC, "zero-ssrc", false, "quirk: answer INVITEs with y=0000000000 (some Dahua)")
+	fs.Func("silent-channels", "quirk: never answer INVITEs for these channels (1-based), e.g. 2,3", func(s string) error {
+		var err error
+		o.silent, err = parseInts(s)
+		return err
+	})
+	fs.IntVar(&q.InviteStatus, "invite-status", 0, "quirk: answer INVITEs with this status instead of 200 (e.g. 486)")
+	fs.DurationVar(&q.InviteDelay, "invite-delay", 0, "quirk: wait this long before answering an INVITE")
+	fs.BoolVar(&q.IgnoreCancel, "ignore-cancel", false, "quirk: answer CANCEL 481 and the INVITE anyway")
+	fs.IntVar(&q.DropACKs, "drop-acks", 0, "quirk: ignore the first N ACKs of each call (the 200 is retransmitted)")
+	fs.BoolVar(&q.MediaStatusOutOfDialog, "media-status-out-of-dialog", false,
+		"quirk: send the end-of-playback MediaStatus with a Call-ID of its own")
+	fs.BoolVar(&q.NoByeAtEnd, "no-bye-at-end", false, "quirk: no BYE after the end-of-playback MediaStatus")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if q.InviteStatus != 0 && (q.InviteStatus < 300 || q.InviteStatus > 699) {
+		return nil, fmt.Errorf("-invite-status %d: want 300 to 699", q.InviteStatus)
+	}
+	if _, err := newMedia(o); err != nil {
+		return nil, err
+	}
+	if o.mediaIP == "" {
+		o.mediaIP = o.localIP
 	}
 	switch o.charset {
 	case "gb2312", "GB2312":
@@ -150,6 +194,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		defer rep.close()
 		repDone = rep.done
 	}
+	media, err := newMedia(o)
+	if err != nil {
+		fmt.Fprintln(stderr, "gbsim:", err)
+		return 2
+	}
 	start := time.Now()
 	for i := range o.count {
 		if tick != nil && i > 0 {
@@ -167,10 +216,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			PlatformID: o.platformID, Domain: o.domain, Transport: o.transport,
 			LocalAddr: o.localIP + ":0", Expires: o.expires, Keepalive: o.keepalive,
 			Channels: o.channels, PerMessage: o.perMessage, Tree: o.tree, Quirks: o.quirks, Logger: logger,
+			Media: media, MediaIP: o.mediaIP,
 		})
 		if err != nil {
 			fmt.Fprintln(stderr, "gbsim:", err)
 			return 1
+		}
+		if len(o.silent) > 0 {
+			q := d.Quirks()
+			for _, n := range o.silent {
+				q.SilentChannels = append(q.SilentChannels, d.ChannelID(n))
+			}
+			d.SetQuirks(q)
 		}
 		devices = append(devices, d)
 		if rep != nil {
@@ -209,8 +266,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // status sums the devices' counters.
 func status(devices []*gbsim.Device) string {
 	var registered, regFail, keepalives, kaFail uint64
-	var controls int
+	var controls, calls, active int
 	for _, d := range devices {
+		for _, c := range d.Calls() {
+			calls++
+			if c.Confirmed && !c.Ended {
+				active++
+			}
+		}
 		st := d.Stats()
 		if st.Registrations > 0 {
 			registered++
@@ -220,8 +283,8 @@ func status(devices []*gbsim.Device) string {
 		kaFail += st.KeepaliveFailures
 		controls += len(d.Controls())
 	}
-	return fmt.Sprintf("%d/%d registered, %d register failures, %d keepalives (%d failed), %d controls received",
-		registered, len(devices), regFail, keepalives, kaFail, controls)
+	return fmt.Sprintf("%d/%d registered, %d register failures, %d keepalives (%d failed), %d controls received, %d calls (%d active)",
+		registered, len(devices), regFail, keepalives, kaFail, controls, calls, active)
 }
 
 // closeAll stops the devices, unregistering them first when asked.

@@ -7,14 +7,20 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/nvr/nvr/cmd/nvr/internal/gbmedia"
 	"github.com/nvr/nvr/config"
 	"github.com/nvr/nvr/device"
 	devgb "github.com/nvr/nvr/device/gb"
 	"github.com/nvr/nvr/media/egress/hls"
 	"github.com/nvr/nvr/media/hub"
+	"github.com/nvr/nvr/media/ingest/ps"
 	"github.com/nvr/nvr/media/ingest/rtsp"
+	"github.com/nvr/nvr/media/stream"
 	"github.com/nvr/nvr/sip"
 	sipgb "github.com/nvr/nvr/sip/gb"
 	"github.com/nvr/nvr/storage"
@@ -40,6 +46,12 @@ type app struct {
 	sip      *sip.Server
 	gbClient *sipgb.Client
 	gb       *devgb.Service
+	// GB28181 media: the PS/RTP receiver and the sessions over it.
+	rtp *ps.Receiver
+	gbm *gbmedia.Media
+
+	// onvif serves ONVIF cameras (cmd/nvr/onvif.go).
+	onvif *device.ONVIFService
 }
 
 func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, err error) {
@@ -83,17 +95,18 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, e
 		return nil, err
 	}
 
+	a.hub.Resolve = a.resolveStream
+
+	if err := a.startGB(ctx); err != nil {
+		return nil, err
+	}
 	devices := &device.Service{Store: a.db, Media: channelMedia{a}, Logger: log.With("component", "device")}
 	if err := devices.Start(ctx); err != nil {
 		return nil, err
 	}
 
-	if err := a.startGB(ctx); err != nil {
-		return nil, err
-	}
-
 	srv := &web.Server{
-		Store: a.db, Devices: devices, GB: a.gb, Hub: a.hub, HLS: a.hls, Auth: auth,
+		Store: a.db, Devices: devices, GB: a.gb, GBMedia: a.gbm, Hub: a.hub, HLS: a.hls, Auth: auth,
 		CORSOrigins: cfg.HTTP.CORSOrigins, Version: version, Logger: log,
 	}
 	a.ln, err = net.Listen("tcp", cfg.HTTP.Addr)
@@ -105,6 +118,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, e
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelDebug),
 	}
+	a.startONVIF(ctx, srv)
 	return a, nil
 }
 
@@ -121,12 +135,13 @@ func (a *app) startGB(ctx context.Context) error {
 		// An empty password already means "no authentication" for every
 		// device without its own; NoAuth would also skip the devices that
 		// have one, so it stays off.
-		Password:    c.Password,
-		DenyUnknown: !c.AutoAccept,
-		AllowList:   c.AllowList,
-		MaxExpires:  c.RegisterExpiresMax.Std(),
-		UserAgent:   "nvr/" + version,
-		Logger:      a.log,
+		Password:      c.Password,
+		DenyUnknown:   !c.AutoAccept,
+		AllowList:     c.AllowList,
+		MaxExpires:    c.RegisterExpiresMax.Std(),
+		InviteTimeout: c.InviteTimeout.Std(),
+		UserAgent:     "nvr/" + version,
+		Logger:        a.log,
 	}
 	a.gbClient = &sipgb.Client{
 		Server:         a.sip,
@@ -151,7 +166,59 @@ func (a *app) startGB(ctx context.Context) error {
 	if err := a.sip.Initialize(); err != nil {
 		return fmt.Errorf("sip.addr: %w", err)
 	}
+	return a.startGBMedia()
+}
+
+// startGBMedia opens the RTP port range and wires GB28181 live, playback and
+// download sessions over the SIP server.
+func (a *app) startGBMedia() error {
+	r := a.cfg.RTP
+	lo, hi := r.PortRange()
+	a.rtp = &ps.Receiver{PortLo: lo, PortHi: hi, SinglePort: r.SinglePort, Logger: a.log}
+	if err := a.rtp.Initialize(); err != nil {
+		return fmt.Errorf("rtp: %w", err)
+	}
+	mediaIP := r.IP
+	if mediaIP == "" {
+		mediaIP = a.sip.AdvertisedHost()
+	}
+	a.gbm = &gbmedia.Media{
+		SIP:             a.sip,
+		Devices:         a.gb,
+		Hub:             a.hub,
+		Receiver:        a.rtp,
+		MediaIP:         mediaIP,
+		CheckSSRC:       r.SSRCCheck,
+		NoMediaTimeout:  r.NoMediaTimeout.Std(),
+		KeyframeTimeout: r.KeyframeTimeout.Std(),
+		InviteTimeout:   a.cfg.SIP.InviteTimeout.Std(),
+		DownloadDir:     filepath.Join(a.cfg.DataDir, "downloads"),
+		Logger:          a.log,
+	}
+	a.gbm.Initialize()
+	a.gb.OnMediaStatus = a.gbm.MediaStatus
+	a.log.Info("gb28181 media", "ip", mediaIP, "ports", r.Ports, "single_port", r.SinglePort)
 	return nil
+}
+
+// resolveStream gives the hub the source of a channel's stream that was not
+// registered at start-up: a GB28181 channel added by a catalog since.
+func (a *app) resolveStream(ctx context.Context, name string) (stream.Source, bool, error) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(name, "ch"), 10, 64)
+	if err != nil || !strings.HasPrefix(name, "ch") || a.gbm == nil {
+		return nil, false, fmt.Errorf("%w: %q", hub.ErrUnknown, name)
+	}
+	ch, err := a.db.Channel(ctx, id)
+	if errors.Is(err, device.ErrNotFound) {
+		return nil, false, fmt.Errorf("%w: %q", hub.ErrUnknown, name)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if ch.GBID == "" || ch.Kind != device.KindChannel {
+		return nil, false, fmt.Errorf("%w: %q", hub.ErrUnknown, name)
+	}
+	return a.gbm.LiveSource(ch.ID), ch.AlwaysOn, nil
 }
 
 // sipAddr is the SIP server's address (useful when configured with port 0).
@@ -184,7 +251,11 @@ func (a *app) shutdown() {
 		a.http.SetKeepAlivesEnabled(false)
 		_ = a.ln.Close()
 	}
-	// Signalling first: no new device request starts a sync or a query, and
+	// Playback and download sessions first, while SIP can still BYE them.
+	if a.gbm != nil {
+		a.gbm.Close()
+	}
+	// Signalling next: no new device request starts a sync or a query, and
 	// the handlers in flight finish while the database is still open.
 	if a.gb != nil {
 		a.gb.Close()
@@ -200,6 +271,9 @@ func (a *app) shutdown() {
 	}
 	if a.hub != nil {
 		a.hub.Close()
+	}
+	if a.rtp != nil {
+		a.rtp.Close()
 	}
 	if a.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
@@ -222,9 +296,10 @@ type channelMedia struct{ a *app }
 
 func (m channelMedia) SetChannel(ch *device.Channel) {
 	if ch.GBID != "" {
-		// GB28181 channels are played over INVITE and PS/RTP, which the
-		// media side brings in issue #4; an RTSP source with no URL would
-		// only fail.
+		// GB28181 channels are played over INVITE and PS/RTP.
+		if ch.Kind == device.KindChannel && m.a.gbm != nil {
+			m.a.hub.Set(ch.StreamName(), m.a.gbm.LiveSource(ch.ID), ch.AlwaysOn)
+		}
 		return
 	}
 	c := m.a.cfg.RTSP

@@ -2,6 +2,7 @@ package gb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -87,6 +88,24 @@ func (s *Service) reachableChannel(ctx context.Context, id int64) (*device.Chann
 		return nil, nil, err
 	}
 	return ch, d, nil
+}
+
+// Target returns a GB channel that can be played and its online device: the channel must be a
+// video channel (not a node of the catalog tree) of a device that is online.
+func (s *Service) Target(ctx context.Context, channelID int64) (*device.Channel, *device.Device, error) {
+	return s.reachableChannel(ctx, channelID)
+}
+
+// DeviceError turns an error of the SIP side (an INVITE's answer, a timeout, a lost
+// connection) into ErrOffline, ErrTimeout or ErrDeviceError, keeping its text.
+func (s *Service) DeviceError(err error) error {
+	if errors.Is(err, sip.ErrTimeout) {
+		return fmt.Errorf("%w: %w", ErrTimeout, err)
+	}
+	if errors.Is(err, sip.ErrNotRegistered) {
+		return fmt.Errorf("%w: %w", ErrOffline, err)
+	}
+	return deviceErr(err)
 }
 
 // SyncCatalog asks a device for its catalog now and stores it, as after a registration.

@@ -259,8 +259,11 @@ func (s *Service) MobilePosition(ctx context.Context, gbID, channelID string, p 
 	s.log.Debug("mobile position", "device_id", gbID, "channel_id", channelID, "longitude", p.Longitude, "latitude", p.Latitude)
 }
 
-// MediaStatus implements gb.Events. Only logged for now: the media side (issue #4) ends the
-// playback or download session on NotifyType 121.
-func (s *Service) MediaStatus(_ context.Context, gbID, notifyType string) {
-	s.log.Info("media status", "device_id", gbID, "notify_type", notifyType)
+// MediaStatus implements gb.Events: NotifyType 121 ends the playback or download session of
+// the dialog the notification names (OnMediaStatus).
+func (s *Service) MediaStatus(_ context.Context, gbID, callID, notifyType string) {
+	s.log.Info("media status", "device_id", gbID, "call_id", callID, "notify_type", notifyType)
+	if s.OnMediaStatus != nil {
+		s.OnMediaStatus(gbID, callID, notifyType)
+	}
 }

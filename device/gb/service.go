@@ -92,6 +92,9 @@ type Service struct {
 	SubscribeExpires time.Duration
 	// Logger receives the service's log, tagged component=gb.
 	Logger *slog.Logger
+	// OnMediaStatus, when set, receives MediaStatus notifications (NotifyType 121: a playback
+	// or download reached its end) with the Call-ID of the MESSAGE that carried them.
+	OnMediaStatus func(deviceID, callID, notifyType string)
 
 	log   *slog.Logger
 	locks [lockStripes]sync.Mutex

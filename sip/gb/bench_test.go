@@ -17,7 +17,7 @@ func (nopEvents) Keepalive(context.Context, string, time.Time)                  
 func (nopEvents) CatalogEvent(context.Context, string, []manscdp.CatalogItem)             {}
 func (nopEvents) Alarm(context.Context, string, string, *manscdp.Alarm)                   {}
 func (nopEvents) MobilePosition(context.Context, string, string, *manscdp.MobilePosition) {}
-func (nopEvents) MediaStatus(context.Context, string, string)                             {}
+func (nopEvents) MediaStatus(context.Context, string, string, string)                     {}
 
 func benchClient(b *testing.B) *Client {
 	c := &Client{Events: nopEvents{}}

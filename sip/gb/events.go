@@ -28,5 +28,9 @@ type Events interface {
 	MobilePosition(ctx context.Context, deviceID, channelID string, p *manscdp.MobilePosition)
 	// MediaStatus is called for a MediaStatus notification (A.2.5.5);
 	// notifyType "121" says a playback or download reached its end.
-	MediaStatus(ctx context.Context, deviceID string, notifyType string)
+	// callID is the MESSAGE's Call-ID: devices send it in the media
+	// session's dialog, so sip.Server.Dialog(callID) finds the session;
+	// some send it with a Call-ID of its own, and then only the device
+	// is known (sip.Server.Dialogs).
+	MediaStatus(ctx context.Context, deviceID, callID, notifyType string)
 }

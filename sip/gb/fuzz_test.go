@@ -41,7 +41,7 @@ func (e checkingEvents) MobilePosition(_ context.Context, _, _ string, p *manscd
 	}
 }
 
-func (e checkingEvents) MediaStatus(context.Context, string, string) {}
+func (e checkingEvents) MediaStatus(context.Context, string, string, string) {}
 
 // FuzzHandleMessage feeds bodies to HandleMessage as MESSAGE and NOTIFY,
 // with a query waiting for the body's (CmdType, SN) so that the answer

@@ -107,7 +107,7 @@ func (c *Client) onNotify(ctx context.Context, m sip.Message, msg *manscdp.Messa
 		}
 	case msg.MediaStatus != nil:
 		if c.Events != nil {
-			c.Events.MediaStatus(ctx, id, strconv.Itoa(msg.MediaStatus.NotifyType))
+			c.Events.MediaStatus(ctx, id, m.CallID, strconv.Itoa(msg.MediaStatus.NotifyType))
 		}
 	default:
 		c.problems.report(slog.LevelDebug, "gb notification ignored", "device_id", id,

@@ -58,6 +58,7 @@ type event struct {
 	alarm      *manscdp.Alarm
 	position   *manscdp.MobilePosition
 	notifyType string
+	callID     string
 }
 
 // recorder is an Events that puts every call on a channel.
@@ -79,8 +80,8 @@ func (r *recorder) MobilePosition(_ context.Context, id, channel string, p *mans
 	r.ch <- event{kind: "position", deviceID: id, channelID: channel, position: p}
 }
 
-func (r *recorder) MediaStatus(_ context.Context, id, notifyType string) {
-	r.ch <- event{kind: "media", deviceID: id, notifyType: notifyType}
+func (r *recorder) MediaStatus(_ context.Context, id, callID, notifyType string) {
+	r.ch <- event{kind: "media", deviceID: id, callID: callID, notifyType: notifyType}
 }
 
 // next returns the next event of kind, skipping others (keepalives of

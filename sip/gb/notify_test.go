@@ -66,7 +66,7 @@ func TestNotifications(t *testing.T) {
 			if err := d.SendMediaStatus(ctx, manscdp.NotifyEndOfFile); err != nil {
 				t.Fatal(err)
 			}
-			if ev := e.events.next(t, "media", time.Second); ev.notifyType != "121" || ev.deviceID != d.ID() {
+			if ev := e.events.next(t, "media", time.Second); ev.notifyType != "121" || ev.deviceID != d.ID() || ev.callID == "" {
 				t.Errorf("media status %+v", ev)
 			}
 		})

@@ -12,6 +12,13 @@
 // catalog NOTIFYs when told, and Alarm, MobilePosition and MediaStatus
 // notifications.
 //
+// It answers the platform's INVITEs for its channels (live, playback,
+// download; UDP, TCP passive and active media), starts their media through
+// the Media interface it declares (the simulator imports no media package),
+// follows MANSRTSP playback control in INFO, answers and sends BYE, and at
+// the end of a playback sends MediaStatus 121 and then BYE, as devices do.
+// Calls records what each call saw.
+//
 // It is a real SIP peer with its own small parser and transactions, not
 // gosip, and it writes its bodies from templates as device firmware does,
 // not with sip/manscdp's encoder: the platform is checked the way a
@@ -103,6 +110,12 @@ type Config struct {
 	// Location is the time zone of the device's clock, in which MANSCDP
 	// times are written and read. Default time.Local.
 	Location *time.Location
+	// Media starts the media of calls; nil answers INVITEs with
+	// DefaultMediaPort and sends nothing.
+	Media Media
+	// MediaIP is the address of the SDP answers (o= and c=). Default: the
+	// host of the local SIP address.
+	MediaIP string
 	// Logger, tagged component=gbsim and device_id.
 	Logger *slog.Logger
 }
@@ -144,6 +157,33 @@ type Quirks struct {
 	DropParts []int
 	// PartDelay is waited before each part after the first.
 	PartDelay time.Duration
+
+	// OwnSSRC answers INVITEs with an SSRC of the device's own instead of
+	// the offer's (Hikvision, Kedacom); its media carries that SSRC.
+	OwnSSRC bool
+	// ZeroSSRC answers y=0000000000 (some Dahua); its media's SSRC is 0.
+	ZeroSSRC bool
+	// SilentChannels are channel IDs whose INVITEs get no answer at all,
+	// not even 100 Trying (a channel offline behind an NVR). A CANCEL is
+	// still answered (200, then 487 to the INVITE).
+	SilentChannels []string
+	// InviteStatus answers INVITEs with this final status instead of 200
+	// (486 Busy Here, 488…).
+	InviteStatus int
+	// InviteDelay is waited, after 100 Trying, before answering an INVITE.
+	InviteDelay time.Duration
+	// IgnoreCancel answers CANCEL 481 and answers the INVITE anyway, as
+	// a device whose 200 crossed the CANCEL does.
+	IgnoreCancel bool
+	// DropACKs ignores the first N ACKs of each call as if they were lost:
+	// over UDP the 200 is retransmitted until one is taken.
+	DropACKs int
+	// MediaStatusOutOfDialog sends the MediaStatus 121 that ends a
+	// playback with a Call-ID of its own instead of the INVITE's.
+	MediaStatusOutOfDialog bool
+	// NoByeAtEnd: after the MediaStatus 121 the device sends no BYE and
+	// waits for the platform's.
+	NoByeAtEnd bool
 }
 
 // StatusError is a non-2xx final response from the platform.
@@ -177,9 +217,11 @@ type Incoming struct {
 	From        string // user part of From (the platform ID)
 	RemoteAddr  string
 	At          time.Time
-	// Event, Expires and CallID are the headers of a SUBSCRIBE ("" when
-	// absent).
+	// Event and Expires are the headers of a SUBSCRIBE ("" when absent);
+	// CallID is the request's Call-ID.
 	Event, Expires, CallID string
+	// URI is the Request-URI; Subject the INVITE's Subject header.
+	URI, Subject string
 }
 
 // Stats count what a device did.
@@ -217,6 +259,8 @@ type Device struct {
 	catalog  []manscdp.CatalogItem
 	presets  []manscdp.Preset
 	subs     map[string]*subscription // by event package, lower case
+	calls    map[string]*call         // by Call-ID, ended ones included (see pruneCalls)
+	invites  map[string]*call         // by the INVITE's branch
 	guard    bool
 	rec      bool
 
@@ -280,6 +324,8 @@ func New(cfg Config) (*Device, error) {
 		quirks:   cfg.Quirks,
 		presets:  append([]manscdp.Preset(nil), cfg.Presets...),
 		subs:     map[string]*subscription{},
+		calls:    map[string]*call{},
+		invites:  map[string]*call{},
 	}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.catalog = d.buildCatalog()
@@ -298,6 +344,9 @@ func New(cfg Config) (*Device, error) {
 		return nil, err
 	}
 	d.via = d.link.localAddr()
+	if d.cfg.MediaIP == "" {
+		d.cfg.MediaIP, _, _ = net.SplitHostPort(d.link.localAddr())
+	}
 	if cfg.Quirks.ViaHost != "" {
 		d.via = cfg.Quirks.ViaHost
 	}
@@ -339,6 +388,7 @@ func (d *Device) Close() error {
 		d.cancel()
 		d.link.close()
 		d.wg.Wait()
+		d.closeCalls()
 	})
 	return nil
 }
@@ -488,7 +538,11 @@ type outRequest struct {
 	// callID, fromTag and toTag place the request in a dialog; empty
 	// callID and fromTag make a new out-of-dialog request.
 	callID, fromTag, toTag string
-	headers                []header
+	// fromUser is the From user, default the device ID (a call's BYE
+	// comes from the channel invited); ruri the Request-URI, default
+	// the platform's address of record (in a dialog: its Contact).
+	fromUser, ruri string
+	headers        []header
 }
 
 // request sends r and returns the final response.
@@ -505,11 +559,18 @@ func (d *Device) request(ctx context.Context, r outRequest) (*message, error) {
 	if r.toTag != "" {
 		to += ";tag=" + r.toTag
 	}
+	fromUser, ruri := r.fromUser, r.ruri
+	if fromUser == "" {
+		fromUser = d.cfg.DeviceID
+	}
+	if ruri == "" {
+		ruri = "sip:" + d.cfg.PlatformID + "@" + d.cfg.Domain
+	}
 	return d.transact(ctx, func(branch string) []byte {
 		var b strings.Builder
-		fmt.Fprintf(&b, "%s sip:%s@%s SIP/2.0\r\n", r.method, d.cfg.PlatformID, d.cfg.Domain)
+		fmt.Fprintf(&b, "%s %s SIP/2.0\r\n", r.method, ruri)
 		fmt.Fprintf(&b, "Via: %s\r\n", d.viaLine(branch))
-		fmt.Fprintf(&b, "From: <sip:%s@%s>;tag=%s\r\n", d.cfg.DeviceID, d.cfg.Domain, tag)
+		fmt.Fprintf(&b, "From: <sip:%s@%s>;tag=%s\r\n", fromUser, d.cfg.Domain, tag)
 		fmt.Fprintf(&b, "To: %s\r\n", to)
 		fmt.Fprintf(&b, "Call-ID: %s\r\n", callID)
 		fmt.Fprintf(&b, "CSeq: %d %s\r\n", cseq, r.method)
@@ -659,7 +720,18 @@ func (d *Device) receive(data []byte, from string) {
 		}
 		return
 	}
-	if m.method == "ACK" || d.silent.Load() {
+	if d.silent.Load() {
+		return
+	}
+	switch m.method {
+	case "ACK":
+		d.onAck(m, from)
+		return
+	case "INVITE":
+		d.onInvite(m, from)
+		return
+	case "CANCEL":
+		d.onCancel(m, from)
 		return
 	}
 	key := m.branch() + " " + m.cseqMethod()
@@ -675,7 +747,13 @@ func (d *Device) receive(data []byte, from string) {
 	var extra []header
 	var body *manscdp.Message
 	switch m.method {
-	case "MESSAGE", "NOTIFY", "INFO":
+	case "INFO":
+		d.record(m, from)
+		code, reason = d.onInfo(m)
+	case "BYE":
+		d.record(m, from)
+		code, reason = d.onBye(m)
+	case "MESSAGE", "NOTIFY":
 		d.record(m, from)
 		if st := d.Quirks().MessageStatus; st != 0 && m.method == "MESSAGE" {
 			code, reason = st, "Quirk"
@@ -686,7 +764,7 @@ func (d *Device) receive(data []byte, from string) {
 	case "SUBSCRIBE":
 		d.record(m, from)
 		code, reason, extra = d.onSubscribe(m)
-	case "OPTIONS", "BYE":
+	case "OPTIONS":
 	default:
 		code, reason = 405, "Method Not Allowed"
 	}
@@ -727,6 +805,8 @@ func (d *Device) record(m *message, from string) {
 		Event:       m.get("Event"),
 		Expires:     m.get("Expires"),
 		CallID:      m.get("Call-ID"),
+		URI:         m.uri,
+		Subject:     m.get("Subject"),
 	}
 	d.mu.Lock()
 	d.received = append(d.received, in)

@@ -149,8 +149,13 @@ func userOf(v string) string {
 }
 
 // response builds the response to a request (RFC 3261 §8.2.6): Via, From,
-// Call-ID and CSeq copied, a tag added to To.
+// Call-ID and CSeq copied, a tag added to To (none when toTag is empty).
 func (m *message) response(code int, reason, toTag string, extra ...header) []byte {
+	return m.responseBody(code, reason, toTag, "", nil, extra...)
+}
+
+// responseBody is response with a body of contentType.
+func (m *message) responseBody(code int, reason, toTag, contentType string, body []byte, extra ...header) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "SIP/2.0 %d %s\r\n", code, reason)
 	for _, v := range m.all("via") {
@@ -158,7 +163,7 @@ func (m *message) response(code int, reason, toTag string, extra ...header) []by
 	}
 	fmt.Fprintf(&b, "From: %s\r\n", m.get("from"))
 	to := m.get("to")
-	if param(to, "tag") == "" {
+	if param(to, "tag") == "" && toTag != "" {
 		to += ";tag=" + toTag
 	}
 	fmt.Fprintf(&b, "To: %s\r\n", to)
@@ -167,6 +172,25 @@ func (m *message) response(code int, reason, toTag string, extra ...header) []by
 	for _, h := range extra {
 		fmt.Fprintf(&b, "%s: %s\r\n", h.name, h.value)
 	}
-	b.WriteString("User-Agent: gbsim\r\nContent-Length: 0\r\n\r\n")
+	b.WriteString("User-Agent: gbsim\r\n")
+	if contentType != "" {
+		fmt.Fprintf(&b, "Content-Type: %s\r\n", contentType)
+	}
+	fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n", len(body))
+	b.Write(body)
 	return []byte(b.String())
+}
+
+// uriOf returns the URI inside <> of a From/To/Contact value, or the value
+// up to its parameters.
+func uriOf(v string) string {
+	if i := strings.IndexByte(v, '<'); i >= 0 {
+		v = v[i+1:]
+		if j := strings.IndexByte(v, '>'); j >= 0 {
+			return v[:j]
+		}
+		return v
+	}
+	u, _, _ := strings.Cut(strings.TrimSpace(v), ";")
+	return u
 }

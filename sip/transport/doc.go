@@ -17,8 +17,12 @@
 //   - Requests the platform sends run in Layer.Request, a client
 //     transaction of our own: gosip's records its transaction only after
 //     sending, so an answer that comes back fast (LAN, TCP) is lost.
-//     gosip's server transactions (retransmission absorption, Timer J) are
-//     used as they are.
+//   - Requests of the methods given to Layer.Handle (REGISTER, MESSAGE,
+//     NOTIFY: answered at once, from thousands of devices) get a server
+//     transaction of our own, a table entry holding the encoded response
+//     for Timer J, instead of gosip's, which holds about 22 KiB and a
+//     goroutine for 32 s per request. Other requests (INVITE dialogs) go
+//     through gosip's transaction layer.
 //
 // It also adapts gosip's logger interface to log/slog (Logger), so nothing
 // gosip says ends up on stdout.

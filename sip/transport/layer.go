@@ -59,9 +59,14 @@ type Layer struct {
 	// clients are the waiting client transactions, by branch and method.
 	clients map[string]chan sip.Response
 	addr    string
+	// handlers are the methods whose server transactions the layer runs
+	// itself (Handle), and stx those transactions.
+	handlers map[sip.RequestMethod]RequestHandler
+	stx      serverTxs
+	sweeping sync.Once
 
 	stats struct {
-		received, rejected, dropped atomic.Uint64
+		received, rejected, dropped, absorbed atomic.Uint64
 	}
 }
 
@@ -69,9 +74,10 @@ var _ gosiptransport.Layer = (*Layer)(nil)
 
 // Stats are counters since Initialize.
 type Stats struct {
-	Received uint64 // messages passed to the transaction layer
+	Received uint64 // messages passed to the transaction layer or a Handle handler
 	Rejected uint64 // bad requests answered with 400 or 413
 	Dropped  uint64 // input dropped without an answer
+	Absorbed uint64 // retransmitted requests of Handle methods, not handled again
 }
 
 // Initialize prepares the layer.
@@ -152,6 +158,22 @@ func (l *Layer) Serve() {
 	if tcp != nil {
 		l.serveTCP(tcp)
 	}
+	l.startSweeper()
+}
+
+// startSweeper starts dropping expired server transactions once there are
+// Handle methods.
+func (l *Layer) startSweeper() {
+	l.mu.Lock()
+	n := len(l.handlers)
+	l.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	l.sweeping.Do(func() {
+		l.wg.Add(1)
+		go l.sweeper()
+	})
 }
 
 // Listen implements gosip's transport.Layer for one network ("udp" or
@@ -181,6 +203,7 @@ func (l *Layer) Listen(network, addr string, _ ...gosiptransport.ListenOption) e
 	default:
 		return fmt.Errorf("sip transport %q not supported", network)
 	}
+	l.startSweeper()
 	return nil
 }
 
@@ -197,6 +220,7 @@ func (l *Layer) Stats() Stats {
 		Received: l.stats.received.Load(),
 		Rejected: l.stats.rejected.Load(),
 		Dropped:  l.stats.dropped.Load(),
+		Absorbed: l.stats.absorbed.Load(),
 	}
 }
 
@@ -323,8 +347,16 @@ func (l *Layer) handle(data []byte, network string, remote netip.AddrPort, reply
 		return
 	}
 	l.stats.received.Add(1)
-	if res, ok := msg.(sip.Response); ok && l.deliverResponse(res) {
-		return
+	switch m := msg.(type) {
+	case sip.Response:
+		if l.deliverResponse(m) {
+			return
+		}
+	case sip.Request:
+		if h := l.handler(m.Method()); h != nil {
+			l.serve(m, h, network, remote, reply)
+			return
+		}
 	}
 	select {
 	case l.msgs <- msg:

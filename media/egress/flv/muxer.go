@@ -9,14 +9,16 @@ import (
 	"github.com/nvr/nvr/media/unit"
 )
 
-// maxKeptBuffer is the largest batch buffer a viewer keeps between batches:
-// enough for a batch of a few ordinary frames. The first batch (a whole GOP)
-// can be megabytes; keeping that for each of a thousand viewers would pin
-// gigabytes, so a bigger buffer is dropped after use.
-const maxKeptBuffer = 256 << 10
-
 // warnInterval limits how often per-unit problems are logged per viewer.
 const warnInterval = 10 * time.Second
+
+// Sizes of the FLV tag framing (E.4.1, E.3): the tag header (TagType,
+// DataSize, Timestamp, TimestampExtended, StreamID) and the PreviousTagSize
+// after each tag.
+const (
+	tagHeaderSize   = 11
+	prevTagSizeSize = 4
+)
 
 // FLV carries one video and one audio track.
 const (
@@ -29,7 +31,6 @@ const (
 type muxer struct {
 	s   *stream.Stream
 	log *slog.Logger
-	buf []byte
 
 	started bool
 	track   [numKinds]int          // chosen track index, -1 for none
@@ -56,12 +57,12 @@ func kindOf(c unit.Codec) int {
 	return kindAudio
 }
 
-// start chooses the tracks and returns the file header, onMetaData and the
-// sequence headers. The first video and the first audio track FLV can carry
-// are chosen; the parameters are those of the batch's first unit of each
-// track (the stream's current ones for a track without units yet), so that
-// the sequence header matches the first picture.
-func (m *muxer) start(batch []*unit.Unit) []byte {
+// start chooses the tracks and adds the file header, onMetaData and the
+// sequence headers to out. The first video and the first audio track FLV
+// can carry are chosen; the parameters are those of the first unit of each
+// track in units (the stream's current ones for a track without units
+// yet), so that the sequence header matches the first picture.
+func (m *muxer) start(units []*unit.Unit, out *batch) {
 	m.started = true
 	tracks := m.s.Tracks()
 	var params [numKinds]*unit.Params
@@ -75,7 +76,7 @@ func (m *muxer) start(batch []*unit.Unit) []byte {
 	}
 	// A unit on a track that was not declared when the stream's track list
 	// was read (it cannot happen with a Publisher, which declares first).
-	for _, u := range batch {
+	for _, u := range units {
 		if u.Params == nil {
 			continue
 		}
@@ -84,18 +85,19 @@ func (m *muxer) start(batch []*unit.Unit) []byte {
 		}
 	}
 	var seen [numKinds]bool
-	for _, u := range batch {
+	for _, u := range units {
 		for k := range numKinds {
 			if u.Params != nil && u.Track == m.track[k] && !seen[k] {
 				seen[k], params[k] = true, u.Params
 			}
 		}
 	}
-	if len(batch) > 0 {
-		m.lastTS = flvcodec.Timestamp(batch[0].DTS)
+	if len(units) > 0 {
+		m.lastTS = flvcodec.Timestamp(units[0].DTS)
 	}
 
-	b := flvcodec.Header{HasVideo: params[kindVideo] != nil, HasAudio: params[kindAudio] != nil}.Append(nil)
+	from := len(out.own)
+	b := flvcodec.Header{HasVideo: params[kindVideo] != nil, HasAudio: params[kindAudio] != nil}.Append(out.own)
 	b, err := flvcodec.AppendMetadata(b, params[kindVideo], params[kindAudio])
 	if err != nil {
 		m.log.Warn("cannot write FLV metadata", "error", err)
@@ -105,8 +107,9 @@ func (m *muxer) start(batch []*unit.Unit) []byte {
 			b = m.appendSequenceHeader(b, k, p, m.lastTS)
 		}
 	}
+	out.own = b
+	out.addOwn(from)
 	m.log.Debug("FLV viewer started", "video", paramString(params[kindVideo]), "audio", paramString(params[kindAudio]))
-	return b
 }
 
 func paramString(p *unit.Params) string {
@@ -128,27 +131,20 @@ func (m *muxer) appendSequenceHeader(b []byte, k int, p *unit.Params, ts uint32)
 	return b2
 }
 
-// appendBatch returns the tags of a batch in the muxer's buffer, which is
-// valid until the next call.
-func (m *muxer) appendBatch(batch []*unit.Unit) []byte {
-	if cap(m.buf) > maxKeptBuffer {
-		m.buf = nil
+// appendBatch adds the tags of units to out.
+func (m *muxer) appendBatch(units []*unit.Unit, out *batch) {
+	for _, u := range units {
+		m.appendUnit(out, u)
 	}
-	b := m.buf[:0]
-	for _, u := range batch {
-		b = m.appendUnit(b, u)
-	}
-	m.buf = b
-	return b
 }
 
-func (m *muxer) appendUnit(b []byte, u *unit.Unit) []byte {
+func (m *muxer) appendUnit(out *batch, u *unit.Unit) {
 	if u.Params == nil {
-		return b
+		return
 	}
 	k := kindOf(u.Params.Codec)
 	if k < 0 {
-		return b // another codec on a track we do not carry
+		return // another codec on a track we do not carry
 	}
 	if m.track[k] < 0 {
 		// A track that appeared after the start; the header did not
@@ -156,12 +152,12 @@ func (m *muxer) appendUnit(b []byte, u *unit.Unit) []byte {
 		m.track[k] = u.Track
 	}
 	if u.Track != m.track[k] {
-		return b
+		return
 	}
 	if k == kindVideo && m.needKey {
 		if !u.Key {
 			m.skipped++
-			return b
+			return
 		}
 		m.needKey = false
 	}
@@ -169,32 +165,64 @@ func (m *muxer) appendUnit(b []byte, u *unit.Unit) []byte {
 	if tags == nil {
 		m.skipped++
 		m.warn("unit cannot be carried in FLV", "track", u.Track, "codec", u.Params.Codec.String(), "bytes", u.Size())
-		return b
-	}
-	ts := flvcodec.Timestamp(u.DTS)
-	if flvcodec.TimestampBefore(ts, m.lastTS) {
-		ts = m.lastTS
+		return
 	}
 	// Parameters change rarely, and a publisher that reconnects brings new
 	// but equal ones: only a real change needs a new sequence header.
 	if p := m.params[k]; u.Params != p {
 		if p == nil || !p.Equal(u.Params) {
-			b = m.appendSequenceHeader(b, k, u.Params, ts)
+			ts := flvcodec.Timestamp(u.DTS)
+			if flvcodec.TimestampBefore(ts, m.lastTS) {
+				ts = m.lastTS
+			}
+			from := len(out.own)
+			out.own = m.appendSequenceHeader(out.own, k, u.Params, ts)
+			out.addOwn(from)
 		} else {
 			m.params[k] = u.Params
 		}
 	}
-	start := len(b)
-	b = append(b, tags...)
-	// The shared tags carry the unit's own DTS; this private copy is raised
-	// where another track is already ahead (audio that arrived late).
-	var raised int
-	m.lastTS, raised = flvcodec.RaiseTimestamps(b[start:], m.lastTS)
-	if raised > 0 {
+	if m.addTags(out, tags) > 0 {
 		m.clamped++
 	}
+	if k == kindVideo {
+		out.video = true
+	}
 	m.units++
-	return b
+}
+
+// addTags adds the shared tags of a unit to out. The tags carry the unit's
+// own DTS; where another track is already ahead (audio that arrived late),
+// the timestamp is raised to the last one written so that it never goes
+// backwards, in a private copy of that tag's header: the body stays shared.
+// It returns how many tags it raised. Malformed bytes (which UnitTags does
+// not make) are passed on as they are from the first tag that does not fit.
+func (m *muxer) addTags(out *batch, tags []byte) (raised int) {
+	from := 0 // start of the shared bytes not yet added
+	for off := 0; len(tags)-off >= tagHeaderSize+prevTagSizeSize; {
+		t := tags[off:]
+		size := int(t[1])<<16 | int(t[2])<<8 | int(t[3])
+		total := tagHeaderSize + size + prevTagSizeSize
+		if total > len(t) {
+			break
+		}
+		ts := uint32(t[4])<<16 | uint32(t[5])<<8 | uint32(t[6]) | uint32(t[7])<<24
+		if flvcodec.TimestampBefore(ts, m.lastTS) {
+			ts = m.lastTS
+			out.addShared(tags[from:off])
+			start := len(out.own)
+			out.own = append(out.own, t[:tagHeaderSize]...)
+			h := out.own[start:]
+			h[4], h[5], h[6], h[7] = byte(ts>>16), byte(ts>>8), byte(ts), byte(ts>>24)
+			out.addOwn(start)
+			from = off + tagHeaderSize
+			raised++
+		}
+		m.lastTS = ts
+		off += total
+	}
+	out.addShared(tags[from:])
+	return raised
 }
 
 // warn logs a per-unit problem at most once per warnInterval.

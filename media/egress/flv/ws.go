@@ -74,7 +74,7 @@ func (ws wsServer) serve(w http.ResponseWriter, r *http.Request, s *stream.Strea
 		ws.pingLoop(ctx, c, cancel)
 	}()
 
-	err = Serve(ctx, wsWriter{c}, s, Options{Logger: log})
+	err = Serve(ctx, &wsWriter{c: c, dl: newWriteDeadline(writeTimeout)}, s, Options{Logger: log})
 	code, text := websocket.CloseNormalClosure, "stream ended"
 	if err != nil {
 		code, text = websocket.CloseGoingAway, ""
@@ -126,11 +126,12 @@ func (ws wsServer) pingLoop(ctx context.Context, c *websocket.Conn, cancel conte
 // wsWriter sends each Write as one binary message. gorilla/websocket writes
 // a server's whole message with one vectored write.
 type wsWriter struct {
-	c *websocket.Conn
+	c  *websocket.Conn
+	dl writeDeadline
 }
 
-func (w wsWriter) Write(p []byte) (int, error) {
-	if err := w.c.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
+func (w *wsWriter) Write(p []byte) (int, error) {
+	if err := w.dl.extend(w.c); err != nil {
 		return 0, err
 	}
 	if err := w.c.WriteMessage(websocket.BinaryMessage, p); err != nil {

@@ -167,6 +167,9 @@ func (rs *runState) loop(src packetSource) error {
 		if d, ok := rs.reorder.Deadline(); ok && d.Before(deadline) {
 			deadline = d
 		}
+		if d, ok := rs.tracks.deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
 		b, from, err := src.next(deadline)
 		now := time.Now()
 		switch {
@@ -177,6 +180,7 @@ func (rs *runState) loop(src packetSource) error {
 		case errors.Is(err, errTimeout):
 			rs.reorder.Poll(now)
 			rs.publishReorderStats()
+			rs.tracks.poll(now)
 		default:
 			return err
 		}
@@ -315,4 +319,5 @@ func (rs *runState) finish() {
 	rs.reorder.Flush()
 	rs.publishReorderStats()
 	rs.tracks.demux.Flush()
+	rs.tracks.flush()
 }

@@ -2,6 +2,7 @@ package ps
 
 import (
 	"bytes"
+	"time"
 
 	"github.com/nvr/nvr/media/codec/ps"
 	"github.com/nvr/nvr/media/ingest/internal/au"
@@ -31,7 +32,29 @@ type tracks struct {
 	aac   *au.AAC
 	g711  *au.G711
 	nalus [][]byte // reused for splitting each video frame
+
+	// Interleaving. The demuxer hands a video frame over only when the next
+	// one starts, so the audio that came with a frame arrives before it.
+	// Audio is held until the video reaches its time, so that outputs see
+	// one timeline in order; and its track is declared only after the
+	// video's, so that the stream is not taken for audio-only (a reader
+	// starting at once would get no video).
+	hasVideo     bool          // the video track was declared
+	audioOnly    bool          // no video came: audio flows alone
+	pendingAudio *unit.Params  // audio parameters waiting for the video track
+	held         []*unit.Unit  // audio ahead of the video
+	lastVideo    time.Duration // DTS of the last video unit, source time
+	firstAudio   time.Time     // when the first audio unit was held
 }
+
+// Interleaving limits: audio waits for the video at most this long (or
+// this many units), and a stream whose video never shows becomes audio
+// only after audioOnlyAfter.
+const (
+	maxHeldAudio   = 64
+	maxAudioWait   = 500 * time.Millisecond
+	audioOnlyAfter = 2 * time.Second
+)
 
 func newTracks(st *stream.Stream, problems *problem.Log, cnt *counters, onUnit func(*unit.Unit)) *tracks {
 	t := &tracks{st: st, pub: st.NewPublisher(), problems: problems, cnt: cnt, onUnit: onUnit}
@@ -72,6 +95,21 @@ func (t *tracks) frame(f ps.Frame) {
 // already has (a new session of the same camera) keep the stream's
 // pointer, so that readers, which compare pointers, see no change.
 func (t *tracks) SetTrack(i int, p *unit.Params) {
+	if i == audioTrack && !t.hasVideo && !t.audioOnly {
+		t.pendingAudio = p
+		return
+	}
+	t.setTrack(i, p)
+	if i == videoTrack && !t.hasVideo {
+		t.hasVideo = true
+		if t.pendingAudio != nil {
+			t.setTrack(audioTrack, t.pendingAudio)
+			t.pendingAudio = nil
+		}
+	}
+}
+
+func (t *tracks) setTrack(i int, p *unit.Params) {
 	if cur := t.st.Tracks(); i < len(cur) && cur[i].Equal(p) {
 		p = cur[i]
 	}
@@ -80,6 +118,98 @@ func (t *tracks) SetTrack(i int, p *unit.Params) {
 
 // WriteUnit implements au.Sink.
 func (t *tracks) WriteUnit(u *unit.Unit) {
+	if u.Track == videoTrack {
+		// The audio up to this frame's time goes first.
+		n := 0
+		for n < len(t.held) && t.held[n].DTS <= u.DTS {
+			n++
+		}
+		t.release(n)
+		t.lastVideo = u.DTS
+		t.publish(u)
+		return
+	}
+	switch {
+	case t.audioOnly:
+		t.publish(u)
+		return
+	case t.hasVideo && u.DTS <= t.lastVideo && len(t.held) == 0:
+		t.publish(u)
+		return
+	}
+	if len(t.held) == 0 {
+		t.firstAudio = time.Now()
+	}
+	t.held = append(t.held, u)
+	waited := time.Since(t.firstAudio)
+	switch {
+	case !t.hasVideo && waited > audioOnlyAfter:
+		// No video after all: an audio-only source.
+		t.audioOnly = true
+		if t.pendingAudio != nil {
+			t.setTrack(audioTrack, t.pendingAudio)
+			t.pendingAudio = nil
+		}
+		t.release(len(t.held))
+	case !t.hasVideo && len(t.held) > maxHeldAudio:
+		t.held = append(t.held[:0], t.held[1:]...) // keep the newest while waiting
+	case t.hasVideo && (len(t.held) > maxHeldAudio || waited > maxAudioWait):
+		// The video stalled: let the audio through rather than lag.
+		t.release(len(t.held))
+	}
+}
+
+// deadline is when poll must run to let held audio through.
+func (t *tracks) deadline() (time.Time, bool) {
+	if len(t.held) == 0 {
+		return time.Time{}, false
+	}
+	if !t.hasVideo {
+		return t.firstAudio.Add(audioOnlyAfter), true
+	}
+	return t.firstAudio.Add(maxAudioWait), true
+}
+
+// poll lets held audio through once it waited too long for the video (the
+// video stalled or ended, or never came).
+func (t *tracks) poll(now time.Time) {
+	if d, ok := t.deadline(); !ok || now.Before(d) {
+		return
+	}
+	if !t.hasVideo {
+		t.audioOnly = true
+		if t.pendingAudio != nil {
+			t.setTrack(audioTrack, t.pendingAudio)
+			t.pendingAudio = nil
+		}
+	}
+	t.release(len(t.held))
+}
+
+// flush publishes everything held (the end of the stream).
+func (t *tracks) flush() {
+	if t.hasVideo || t.audioOnly {
+		t.release(len(t.held))
+	}
+}
+
+// release publishes the first n held audio units.
+func (t *tracks) release(n int) {
+	if n == 0 {
+		return
+	}
+	for _, u := range t.held[:n] {
+		t.publish(u)
+	}
+	rest := copy(t.held, t.held[n:])
+	clear(t.held[rest:])
+	t.held = t.held[:rest]
+	if rest > 0 {
+		t.firstAudio = time.Now()
+	}
+}
+
+func (t *tracks) publish(u *unit.Unit) {
 	t.pub.Write(u)
 	if t.onUnit != nil {
 		t.onUnit(u)

@@ -45,6 +45,9 @@ type session struct {
 	pub       *stream.Publisher
 	gotUnit   bool
 	firstUnit chan struct{} // closed at the first unit written
+	tracks    int           // tracks chosen
+	decided   bool          // reorder was set up (or not) at the first unit
+	reorder   *reorder      // with UDP and several tracks: restores DTS order
 }
 
 // run connects and publishes until the session fails or ctx ends. It returns
@@ -61,8 +64,11 @@ func (s *session) run(ctx context.Context) (time.Duration, error) {
 		Host:        cfg.url.Host,
 		ReadTimeout: cfg.readTimeout,
 		Transport:   cfg.transport,
-		UserAgent:   userAgent,
-		DialContext: (&net.Dialer{Timeout: cfg.connectTimeout}).DialContext,
+		// The default (208 KiB here) is under a second of one 2 Mbit/s
+		// camera's packets; a busy machine that reads late loses RTP.
+		UDPReadBufferSize: cfg.udpReadBuffer,
+		UserAgent:         userAgent,
+		DialContext:       (&net.Dialer{Timeout: cfg.connectTimeout}).DialContext,
 		OnRequest: func(req *base.Request) {
 			if req.Method == base.Setup {
 				s.transport.Store(setupTransport(req))
@@ -103,6 +109,7 @@ func (s *session) run(ctx context.Context) (time.Duration, error) {
 		return 0, err
 	}
 	log.Info("playing", "transport", s.transport.Load())
+	defer s.flushReorder()
 
 	grace := time.Duration(0)
 	if cfg.transport == nil {
@@ -170,6 +177,7 @@ func (s *session) start(c *gortsplib.Client) error {
 	if err != nil {
 		return fmt.Errorf("describe: %w", err)
 	}
+	s.tracks = len(chosen)
 	for i, ch := range chosen {
 		tr, err := newTrack(i, ch.forma, s)
 		if err != nil {
@@ -250,13 +258,44 @@ func (s *session) setTrack(i int, p *unit.Params) {
 	s.pub.SetTrack(i, p)
 }
 
-// write implements sink.
+// write implements sink. Over UDP, gortsplib reads each medium on its own
+// goroutine and the tracks' units arrive out of DTS order when the machine
+// is busy; a reorder buffer puts them back in order before the stream.
+// The transport is the one of the last SETUP when the first unit arrives:
+// an "auto" session that switched to TCP has done so by then.
 func (s *session) write(u *unit.Unit) {
+	if !s.decided {
+		s.decided = true
+		if s.tracks > 1 && s.transport.Load() == TransportUDP {
+			s.reorder = newReorder(s.tracks, s.publish)
+		}
+	}
+	if s.reorder != nil {
+		s.reorder.push(u)
+		return
+	}
+	s.publish(u)
+}
+
+// publish writes u to the stream.
+func (s *session) publish(u *unit.Unit) {
 	s.pub.Write(u)
 	if !s.gotUnit {
 		s.gotUnit = true
 		close(s.firstUnit)
 	}
+}
+
+// flushReorder publishes what the reorder buffer still holds when the
+// session ends, after the client stopped calling back.
+func (s *session) flushReorder() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reorder == nil {
+		return
+	}
+	s.reorder.flush()
+	s.cfg.log.Debug("reorder buffer", "late_units", s.reorder.late)
 }
 
 // problem implements sink.

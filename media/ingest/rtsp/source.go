@@ -18,6 +18,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v4"
@@ -38,6 +42,14 @@ const (
 // failure counts as a fresh problem: the backoff restarts at BackoffMin. A
 // camera that drops every few seconds keeps backing off instead.
 const stableSession = 30 * time.Second
+
+// udpReadBuffer is the socket receive buffer asked for each RTP and RTCP
+// port: about 7 s of one 2.3 Mbit/s camera's packets, so that a busy
+// machine that reads late does not lose RTP (docs/performance.md).
+const udpReadBuffer = 2 << 20
+
+// rmemMaxPath holds the most a socket may ask for as receive buffer.
+const rmemMaxPath = "/proc/sys/net/core/rmem_max"
 
 // Transport values accepted by Source.Transport.
 const (
@@ -87,6 +99,12 @@ func (s *Source) Run(ctx context.Context, st *stream.Stream, report func(stream.
 	}
 	log := cfg.log
 	log.Info("source started", "transport", s.transportName())
+	if cfg.transport == nil || *cfg.transport != gortsplib.TransportTCP {
+		if cfg.udpReadBuffer > 0 && cfg.udpReadBuffer < udpReadBuffer {
+			log.Info("UDP receive buffer below the recommended size; raise net.core.rmem_max",
+				"bytes", cfg.udpReadBuffer, "recommended", udpReadBuffer)
+		}
+	}
 	defer log.Info("source stopped")
 
 	bo := backoff{min: cfg.backoffMin, max: cfg.backoffMax}
@@ -128,6 +146,7 @@ type config struct {
 	backoffMax     time.Duration
 	log            *slog.Logger
 	listenPacket   func(network, address string) (net.PacketConn, error)
+	udpReadBuffer  int // gortsplib's UDPReadBufferSize; 0 is the OS default
 }
 
 // config validates s and fills in the defaults.
@@ -138,6 +157,7 @@ func (s *Source) config() (*config, error) {
 		backoffMin:     orDefault(s.BackoffMin, DefaultBackoffMin),
 		backoffMax:     orDefault(s.BackoffMax, DefaultBackoffMax),
 		listenPacket:   s.listenPacket,
+		udpReadBuffer:  udpReadBufferSize(rmemMaxPath),
 	}
 	if c.backoffMax < c.backoffMin {
 		c.backoffMax = c.backoffMin
@@ -183,4 +203,23 @@ func orDefault(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// udpReadBufferSize returns the UDP receive buffer to ask gortsplib for:
+// udpReadBuffer, capped at the kernel's limit read from rmemMax, because
+// gortsplib fails the SETUP when the socket gets less than it asked for. It
+// returns 0, the OS default, where the limit cannot be read (not Linux).
+func udpReadBufferSize(rmemMax string) int {
+	if runtime.GOOS != "linux" {
+		return 0 // gortsplib can check the size only on Linux and Windows
+	}
+	b, err := os.ReadFile(rmemMax)
+	if err != nil {
+		return 0
+	}
+	limit, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || limit <= 0 {
+		return 0
+	}
+	return min(udpReadBuffer, limit)
 }

@@ -1,0 +1,15 @@
+//go:build linux || darwin || freebsd
+
+package record
+
+import "syscall"
+
+// FreeBytes returns the space available to unprivileged users on the file
+// system holding path, for Usage.FreeBytes.
+func FreeBytes(path string) (int64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(path, &st); err != nil {
+		return -1, err
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
+}
