@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -424,4 +425,33 @@ func mp4Duration(t *testing.T, b []byte) time.Duration {
 		}
 	}
 	return time.Duration(ticks * uint64(time.Second) / timescale)
+}
+
+func TestGBSinglePort(t *testing.T) {
+	port := freeUDPPort(t)
+	e := startGB(t, gbMediaConfig, func(c *config.Config) { c.RTP.SinglePort = port })
+	a := e.camera(t, 600, "udp", gbmedia.ClipSetH264G711A, gbmedia.Quirks{}, nil)
+	b := e.camera(t, 601, "udp", gbmedia.ClipSetH265AAC, gbmedia.Quirks{}, nil)
+	// Both streams arrive on the one port, told apart by SSRC.
+	ba := e.openFLV(t, fmt.Sprintf("/live/ch%d.flv", a.chID))
+	bb := e.openFLV(t, fmt.Sprintf("/live/ch%d.flv", b.chID))
+	readFLV(t, ba, flvWant{"H264", "PCMA"}, 2000)
+	readFLV(t, bb, flvWant{"H265", "AAC"}, 2000)
+	for _, cam := range []*gbCamera{a, b} {
+		call := cam.waitCall(t, "a confirmed call", func(c gbsim.Call) bool { return c.Confirmed })
+		if !strings.Contains(call.Media.RemoteAddr, fmt.Sprintf(":%d", port)) {
+			t.Errorf("media sent to %s, want the single port %d", call.Media.RemoteAddr, port)
+		}
+	}
+}
+
+// freeUDPPort returns a UDP port free on 127.0.0.1 outside the RTP range.
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	u, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	return u.LocalAddr().(*net.UDPAddr).Port
 }
