@@ -46,9 +46,8 @@ type reorder struct {
 
 	queues [][]*unit.Unit  // per track, in arrival order
 	last   []time.Duration // DTS of each track's newest unit
-	seen   []bool          // the track delivered a unit
 	newest time.Duration   // the newest DTS of any track
-	any    bool            // newest is set
+	any    bool            // a unit was pushed: last and newest are set
 	held   int             // units in the queues
 	late   uint64          // units released after a unit with a later DTS
 	top    time.Duration   // the highest DTS released
