@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nvr/nvr/media/ingest/internal/problem"
 	"github.com/nvr/nvr/media/stream"
 	"github.com/nvr/nvr/media/unit"
 )
@@ -31,7 +32,7 @@ func TestSessionReorder(t *testing.T) {
 			s := &session{
 				cfg:       &config{log: slog.New(slog.DiscardHandler)},
 				st:        st,
-				problems:  &problemLog{log: slog.New(slog.DiscardHandler)},
+				problems:  &problem.Log{Logger: slog.New(slog.DiscardHandler)},
 				pub:       st.NewPublisher(),
 				firstUnit: make(chan struct{}),
 				tracks:    2,

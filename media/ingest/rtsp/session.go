@@ -16,6 +16,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/headers"
 	"github.com/pion/rtp"
 
+	"github.com/nvr/nvr/media/ingest/internal/problem"
 	"github.com/nvr/nvr/media/stream"
 	"github.com/nvr/nvr/media/unit"
 )
@@ -35,7 +36,7 @@ type session struct {
 	st     *stream.Stream
 	report func(stream.State, error)
 
-	problems  *problemLog
+	problems  *problem.Log
 	lastRTP   atomic.Int64 // UnixNano of the newest RTP packet of a chosen track
 	transport atomic.Value // string: "udp" or "tcp", from the last SETUP
 
@@ -79,8 +80,8 @@ func (s *session) run(ctx context.Context) (time.Duration, error) {
 			log.Info("switching transport", "reason", err.Error())
 			s.lastRTP.Store(time.Now().Add(udpSwitchGrace).UnixNano())
 		},
-		OnPacketsLost: s.problems.addLost,
-		OnDecodeError: func(err error) { s.problems.add("RTP/RTCP packet", err) },
+		OnPacketsLost: s.problems.AddLost,
+		OnDecodeError: func(err error) { s.problems.Add("RTP/RTCP packet", err) },
 	}
 	if cfg.listenPacket != nil {
 		c.ListenPacket = cfg.listenPacket
@@ -300,7 +301,7 @@ func (s *session) flushReorder() {
 
 // problem implements sink.
 func (s *session) problem(what string, err error) {
-	s.problems.add(what, err)
+	s.problems.Add(what, err)
 }
 
 // setupTransport tells from a SETUP request which transport it asks for.

@@ -27,6 +27,8 @@ import (
 	"github.com/bluenviron/gortsplib/v4"
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
 
+	"github.com/nvr/nvr/media/ingest/internal/backoff"
+	"github.com/nvr/nvr/media/ingest/internal/problem"
 	"github.com/nvr/nvr/media/stream"
 )
 
@@ -107,10 +109,10 @@ func (s *Source) Run(ctx context.Context, st *stream.Stream, report func(stream.
 	}
 	defer log.Info("source stopped")
 
-	bo := backoff{min: cfg.backoffMin, max: cfg.backoffMax}
+	bo := backoff.Backoff{Min: cfg.backoffMin, Max: cfg.backoffMax}
 	for {
 		report(stream.StateConnecting, nil)
-		ses := &session{cfg: cfg, st: st, report: report, problems: &problemLog{log: log}}
+		ses := &session{cfg: cfg, st: st, report: report, problems: &problem.Log{Logger: log}}
 		online, err := ses.run(ctx)
 		if ctx.Err() != nil {
 			return nil
@@ -121,11 +123,11 @@ func (s *Source) Run(ctx context.Context, st *stream.Stream, report func(stream.
 		}
 		report(stream.StateError, err)
 		if online >= stableSession {
-			bo.reset()
+			bo.Reset()
 		}
-		delay := bo.next()
+		delay := bo.Next()
 		log.Warn("session failed, retrying", "err", err, "online", online.Round(time.Millisecond),
-			"media_problems", ses.problems.count(), "retry_in", delay.Round(time.Millisecond))
+			"media_problems", ses.problems.Count(), "retry_in", delay.Round(time.Millisecond))
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
