@@ -14,7 +14,7 @@ import (
 	"github.com/nvr/nvr/media/unit"
 )
 
-// TestSessionReorder feeds a session's sink the way two UDP reading
+// TestSessionReorder feeds a session, as an au.Sink, the way two UDP reading
 // goroutines do, audio ahead of video, and checks the order in the stream:
 // DTS order over UDP, arrival order over TCP (one reader, nothing to fix).
 func TestSessionReorder(t *testing.T) {
@@ -38,8 +38,8 @@ func TestSessionReorder(t *testing.T) {
 				tracks:    2,
 			}
 			s.transport.Store(c.transport)
-			s.setTrack(0, &unit.Params{Codec: unit.CodecH264, SampleRate: 90000})
-			s.setTrack(1, &unit.Params{Codec: unit.CodecAAC, SampleRate: 44100, Channels: 1})
+			s.SetTrack(0, &unit.Params{Codec: unit.CodecH264, SampleRate: 90000})
+			s.SetTrack(1, &unit.Params{Codec: unit.CodecAAC, SampleRate: 44100, Channels: 1})
 			r := st.NewReader()
 			defer r.Close()
 			for _, name := range arrival {
@@ -47,7 +47,7 @@ func TestSessionReorder(t *testing.T) {
 				u.Key = true
 				u.Data = [][]byte{{0x65}}
 				s.mu.Lock()
-				s.write(u)
+				s.WriteUnit(u)
 				s.mu.Unlock()
 			}
 			s.flushReorder()

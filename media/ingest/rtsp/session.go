@@ -30,7 +30,8 @@ const userAgent = "nvr"
 const udpSwitchGrace = 3 * time.Second
 
 // session is one RTSP connection: describe, setup, play, then media until
-// something fails. It publishes through its own stream.Publisher.
+// something fails. It publishes through its own stream.Publisher: it is the
+// au.Sink of its tracks.
 type session struct {
 	cfg    *config
 	st     *stream.Stream
@@ -249,22 +250,24 @@ func (s *session) choose(desc *description.Session) ([]choice, error) {
 	return out, nil
 }
 
-// setTrack implements sink. Parameters equal to those the stream already
-// has (a reconnection to the same camera) keep the stream's pointer, so that
-// readers, which compare pointers, do not see a change that did not happen.
-func (s *session) setTrack(i int, p *unit.Params) {
+// SetTrack implements au.Sink. Parameters equal to those the stream
+// already has (a reconnection to the same camera) keep the stream's pointer,
+// so that readers, which compare pointers, do not see a change that did not
+// happen.
+func (s *session) SetTrack(i int, p *unit.Params) {
 	if cur := s.st.Tracks(); i < len(cur) && cur[i].Equal(p) {
 		p = cur[i]
 	}
 	s.pub.SetTrack(i, p)
 }
 
-// write implements sink. Over UDP, gortsplib reads each medium on its own
-// goroutine and the tracks' units arrive out of DTS order when the machine
-// is busy; a reorder buffer puts them back in order before the stream.
+// WriteUnit implements au.Sink. Over UDP, gortsplib reads each medium on
+// its own goroutine and the tracks' units arrive out of DTS order when the
+// machine is busy; a reorder buffer puts them back in order before the
+// stream.
 // The transport is the one of the last SETUP when the first unit arrives:
 // an "auto" session that switched to TCP has done so by then.
-func (s *session) write(u *unit.Unit) {
+func (s *session) WriteUnit(u *unit.Unit) {
 	if !s.decided {
 		s.decided = true
 		if s.tracks > 1 && s.transport.Load() == TransportUDP {
@@ -299,8 +302,8 @@ func (s *session) flushReorder() {
 	s.cfg.log.Debug("reorder buffer", "late_units", s.reorder.late)
 }
 
-// problem implements sink.
-func (s *session) problem(what string, err error) {
+// Problem implements au.Sink.
+func (s *session) Problem(what string, err error) {
 	s.problems.Add(what, err)
 }
 

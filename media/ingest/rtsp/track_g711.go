@@ -5,60 +5,43 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtplpcm"
 	"github.com/pion/rtp"
 
+	"github.com/nvr/nvr/media/ingest/internal/au"
 	"github.com/nvr/nvr/media/unit"
 )
 
-// g711SampleRate is the G.711 rate when the SDP gives none (RFC 3551 §4.5.14).
-const g711SampleRate = 8000
-
-// g711Track turns G.711 RTP (RFC 3551) into one unit per packet.
+// g711Track depacketizes G.711 RTP (RFC 3551) into one run of samples per
+// packet for an au.G711, declared with the SDP's law, rate and channels.
 type g711Track struct {
-	index     int
-	out       sink
-	dec       *rtplpcm.Decoder
-	clockRate int
+	dec  *rtplpcm.Decoder
+	g711 au.G711
 }
 
-func newG711Track(index int, f *format.G711, out sink) (*g711Track, error) {
-	p := &unit.Params{
-		Codec:      unit.CodecPCMA,
-		SampleRate: f.SampleRate,
-		Channels:   f.ChannelCount,
-	}
+func newG711Track(index int, f *format.G711, out au.Sink) (*g711Track, error) {
+	t := &g711Track{g711: au.G711{Track: index, Sink: out}}
+	codec := unit.CodecPCMA
 	if f.MULaw {
-		p.Codec = unit.CodecPCMU
+		codec = unit.CodecPCMU
 	}
-	if p.SampleRate <= 0 {
-		p.SampleRate = g711SampleRate
-	}
-	if p.Channels <= 0 {
-		p.Channels = 1
-	}
+	t.g711.SetFormat(codec, f.SampleRate, f.ChannelCount)
+	// The RTP clock is the sample rate (RFC 3551 §4.5.14), 8000 Hz when
+	// the SDP gives none; the decoder needs the channel count likewise.
+	p := t.g711.Params()
+	t.g711.ClockRate = p.SampleRate
 	g := *f
 	g.SampleRate, g.ChannelCount = p.SampleRate, p.Channels
 	dec, err := g.CreateDecoder()
 	if err != nil {
 		return nil, err
 	}
-	out.setTrack(index, p)
-	return &g711Track{index: index, out: out, dec: dec, clockRate: p.SampleRate}, nil
+	t.dec = dec
+	return t, nil
 }
 
 func (t *g711Track) handle(pkt *rtp.Packet, pts int64) {
 	samples, err := t.dec.Decode(pkt)
 	if err != nil {
-		t.out.problem("G.711 RTP decode", err)
+		t.g711.Sink.Problem("G.711 RTP decode", err)
 		return
 	}
-	if len(samples) == 0 {
-		return
-	}
-	at := ticks(pts, t.clockRate)
-	t.out.write(&unit.Unit{
-		Track: t.index,
-		PTS:   at,
-		DTS:   at,
-		Key:   true,
-		Data:  [][]byte{samples},
-	})
+	t.g711.Write(samples, pts)
 }

@@ -95,16 +95,21 @@ func (t *AAC) WriteAUs(aus [][]byte, pts int64) {
 	if t.params == nil {
 		return
 	}
-	base := Ticks(pts, t.ClockRate)
 	for i, au := range aus {
-		at := base + t.frames(i)
+		at := t.at(pts, i)
 		t.Sink.WriteUnit(&unit.Unit{Track: t.Track, PTS: at, DTS: at, Key: true, Data: [][]byte{au}})
 	}
 }
 
-// frames returns the duration of i access units.
-func (t *AAC) frames(i int) time.Duration {
-	return time.Duration(i*t.auSamples) * time.Second / time.Duration(t.sampleRate)
+// at returns the time of the access unit i frames after one presented at
+// pts (ticks of ClockRate).
+func (t *AAC) at(pts int64, i int) time.Duration {
+	if t.ClockRate == t.sampleRate {
+		// The clock counts samples (RTP): add the frames in ticks and
+		// round once, as the timestamp of the next packet will be.
+		return Ticks(pts+int64(i*t.auSamples), t.ClockRate)
+	}
+	return Ticks(pts, t.ClockRate) + time.Duration(i*t.auSamples)*time.Second/time.Duration(t.sampleRate)
 }
 
 // WriteADTS publishes the ADTS frames in b, the first presented at pts
@@ -112,7 +117,6 @@ func (t *AAC) frames(i int) time.Duration {
 // configuration in the headers declares new parameters. Sub-slices of b
 // are kept.
 func (t *AAC) WriteADTS(b []byte, pts int64) {
-	base := Ticks(pts, t.ClockRate)
 	for i := 0; len(b) > 0; i++ {
 		key, hdr, size, err := parseADTS(b)
 		if err != nil {
@@ -125,7 +129,7 @@ func (t *AAC) WriteADTS(b []byte, pts int64) {
 				return
 			}
 		}
-		at := base + t.frames(i)
+		at := t.at(pts, i)
 		t.Sink.WriteUnit(&unit.Unit{Track: t.Track, PTS: at, DTS: at, Key: true, Data: [][]byte{b[hdr:size:size]}})
 		b = b[size:]
 	}

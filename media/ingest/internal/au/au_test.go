@@ -298,8 +298,10 @@ func TestAACWriteAUs(t *testing.T) {
 	if err := a.SetConfig(clip.Config); err != nil {
 		t.Fatal(err)
 	}
-	a.WriteAUs(clip.Frames[:2], 44100)
-	if len(rec.units) != 2 || rec.units[1].PTS != time.Second+1024*time.Second/44100 {
+	a.WriteAUs(clip.Frames[:2], 44100+1)
+	// The frames add up in ticks of the sample rate, rounded once: where the
+	// next packet's timestamp puts them.
+	if len(rec.units) != 2 || rec.units[1].PTS != Ticks(44100+1+1024, 44100) {
 		t.Fatalf("units %v", rec.units)
 	}
 	if rec.params[0].Channels != 1 || rec.params[0].SampleRate != 44100 {
@@ -324,11 +326,20 @@ func TestG711(t *testing.T) {
 }
 
 func TestTicks(t *testing.T) {
-	if d := Ticks(1<<40, VideoClockRate); d != time.Duration(1<<40/90000)*time.Second+time.Duration((1<<40)%90000)*time.Second/90000 {
-		t.Fatalf("overflow: %v", d)
-	}
-	if d := Ticks(45000, VideoClockRate); d != 500*time.Millisecond {
-		t.Fatalf("%v", d)
+	for _, tc := range []struct {
+		v    int64
+		rate int
+		want time.Duration
+	}{
+		{90000, VideoClockRate, time.Second},
+		{45000, VideoClockRate, 500 * time.Millisecond},
+		{3600, VideoClockRate, 40 * time.Millisecond},
+		{1024, 44100, 23219954 * time.Nanosecond},
+		{1 << 40, VideoClockRate, 12216795864177777 * time.Nanosecond}, // ~141 days, no overflow
+	} {
+		if got := Ticks(tc.v, tc.rate); got != tc.want {
+			t.Errorf("Ticks(%d, %d) = %v, want %v", tc.v, tc.rate, got, tc.want)
+		}
 	}
 }
 

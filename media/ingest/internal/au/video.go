@@ -73,7 +73,7 @@ func (t *Video) WriteAU(au [][]byte, pts int64) {
 func (t *Video) WriteAUWithDTS(au [][]byte, pts, dts int64) {
 	if !t.extract && t.hasLast && dts == pts && dts < t.lastDTS && t.lastDTS-dts <= bFrameStepMax {
 		if t.backSteps++; t.backSteps >= bFrameSteps {
-			t.Sink.Problem("video DTS", ErrDTSMissing)
+			t.problem("DTS", ErrDTSMissing)
 			t.extract = true
 			t.dtsx = nil
 		}
@@ -145,7 +145,7 @@ func (t *Video) write(au [][]byte, pts, dts int64) {
 		}
 		var err error
 		if dts, err = t.dtsx.Extract(data, pts); err != nil {
-			t.Sink.Problem("video DTS", err)
+			t.problem("DTS", err)
 			t.dtsx = nil // start again at the next random-access unit
 			return
 		}
@@ -226,18 +226,27 @@ func (t *Video) updateParams(vps, sps, pps []byte) {
 		p.VPS = vps
 		var s h265.SPS
 		if err := s.Unmarshal(sps); err != nil {
-			t.Sink.Problem("H.265 SPS", err)
+			t.problem("SPS", err)
 		} else {
 			p.Width, p.Height = s.Width(), s.Height()
 		}
 	} else {
 		var s h264.SPS
 		if err := s.Unmarshal(sps); err != nil {
-			t.Sink.Problem("H.264 SPS", err)
+			t.problem("SPS", err)
 		} else {
 			p.Width, p.Height = s.Width(), s.Height()
 		}
 	}
 	t.params = p
 	t.Sink.SetTrack(t.Track, p)
+}
+
+// problem reports a problem under the codec's name ("H.264 DTS").
+func (t *Video) problem(what string, err error) {
+	codec := "H.264 "
+	if t.Codec == unit.CodecH265 {
+		codec = "H.265 "
+	}
+	t.Sink.Problem(codec+what, err)
 }
