@@ -31,6 +31,8 @@ type Config struct {
 	RTP RTPConfig `yaml:"rtp"`
 	// ONVIF configures talking to ONVIF cameras and finding them.
 	ONVIF ONVIFConfig `yaml:"onvif"`
+	// Recording configures recording channels and keeping their recordings.
+	Recording RecordingConfig `yaml:"recording"`
 }
 
 // HTTPConfig configures the web server that serves the API, the console and HTTP playback.
@@ -185,6 +187,27 @@ type ONVIFConfig struct {
 	DiscoveryTimeout Duration `yaml:"discovery_timeout"`
 }
 
+// RecordingConfig configures recording channels into segment files and the retention that
+// deletes the oldest ones. Which channels are recorded, and when, is each channel's recording
+// policy (PUT /api/v1/channels/{id}/recording), kept in the database.
+type RecordingConfig struct {
+	// Dir holds the segment files, <dir>/<stream>/<YYYY-MM-DD>/<start>.mp4; empty means
+	// <data_dir>/recordings.
+	Dir string `yaml:"dir"`
+	// SegmentDuration is the planned length of a segment file; it is cut at the next keyframe.
+	SegmentDuration Duration `yaml:"segment_duration"`
+	// MaxAge deletes recordings older than this, for channels whose policy sets no max_age of
+	// their own; 0 keeps them until space is needed.
+	MaxAge Duration `yaml:"max_age"`
+	// MaxBytes is the quota of all recordings together, in bytes; 0 means none.
+	MaxBytes int64 `yaml:"max_bytes"`
+	// MinFreeBytes is the free space, in bytes, to keep on the recordings' file system: below it
+	// the oldest recordings are deleted. 0 means none.
+	MinFreeBytes int64 `yaml:"min_free_bytes"`
+	// CheckInterval is how often retention checks ages, the quota and free space.
+	CheckInterval Duration `yaml:"check_interval"`
+}
+
 // Default returns the configuration used for every key that the file and environment leave out.
 func Default() Config {
 	return Config{
@@ -242,6 +265,11 @@ func Default() Config {
 			// Not nil, as sip.allow_list.
 			DiscoveryInterfaces: []string{},
 			DiscoveryTimeout:    Duration(3 * time.Second),
+		},
+		Recording: RecordingConfig{
+			SegmentDuration: Duration(time.Minute),
+			MinFreeBytes:    1 << 30,
+			CheckInterval:   Duration(time.Minute),
 		},
 	}
 }

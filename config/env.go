@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -59,6 +60,14 @@ var envBindings = []envBinding{
 		func(c *Config, v string) error { c.RTP.IP = v; return nil }},
 	{EnvVar{"NVR_ONVIF_DISCOVERY_INTERVAL", "onvif.discovery_interval", "background ONVIF discovery every this long, e.g. 5m; 0 = off"},
 		func(c *Config, v string) error { return setDuration(&c.ONVIF.DiscoveryInterval, v) }},
+	{EnvVar{"NVR_RECORDING_DIR", "recording.dir", "directory of the recordings; empty means <data_dir>/recordings"},
+		func(c *Config, v string) error { c.Recording.Dir = v; return nil }},
+	{EnvVar{"NVR_RECORDING_MAX_AGE", "recording.max_age", "delete recordings older than this, e.g. 720h; 0 = keep until space is needed"},
+		func(c *Config, v string) error { return setDuration(&c.Recording.MaxAge, v) }},
+	{EnvVar{"NVR_RECORDING_MAX_BYTES", "recording.max_bytes", "quota of all recordings in bytes; 0 = none"},
+		func(c *Config, v string) error { return setBytes(&c.Recording.MaxBytes, v) }},
+	{EnvVar{"NVR_RECORDING_MIN_FREE_BYTES", "recording.min_free_bytes", "free disk space to keep, in bytes; 0 = none"},
+		func(c *Config, v string) error { return setBytes(&c.Recording.MinFreeBytes, v) }},
 }
 
 // EnvVars lists the environment variables that ApplyEnv reads, in a stable order.
@@ -97,6 +106,16 @@ func setEnum(dst *string, v string, allowed []string) error {
 		return fmt.Errorf("%q is not one of %s", v, strings.Join(allowed, ", "))
 	}
 	*dst = v
+	return nil
+}
+
+// setBytes parses a byte count into *dst.
+func setBytes(dst *int64, v string) error {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("%q is not a number of bytes", v)
+	}
+	*dst = n
 	return nil
 }
 

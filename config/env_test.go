@@ -107,6 +107,10 @@ func TestEnvVarsTable(t *testing.T) {
 		"NVR_RTP_PORTS":                "20000-20999",
 		"NVR_RTP_IP":                   "192.0.2.7",
 		"NVR_ONVIF_DISCOVERY_INTERVAL": "5m",
+		"NVR_RECORDING_DIR":            "/srv/recordings",
+		"NVR_RECORDING_MAX_AGE":        "720h",
+		"NVR_RECORDING_MAX_BYTES":      "1000000000000",
+		"NVR_RECORDING_MIN_FREE_BYTES": "5000000000",
 	}
 	keys := leafKeys()
 	seen := map[string]bool{}

@@ -34,6 +34,14 @@ const (
 // APP_MAX_DELAY (500 ms, WS-Discovery §3.1.3); longer only delays the result.
 const maxDiscoveryTimeout = Duration(30 * time.Second)
 
+// Limits of recording.segment_duration. A segment is the unit of the index, of retention and of
+// crash loss: under a second it would only be a fragment; over an hour a crash loses too much and
+// an export reads too much of a file it does not need.
+const (
+	minSegmentDuration = Duration(time.Second)
+	maxSegmentDuration = Duration(time.Hour)
+)
+
 // minHLSSegments is the fewest segments a live playlist may list: the HLS spec (RFC 8216
 // section 6.3.3) tells clients not to start closer than three target durations from the end.
 const minHLSSegments = 3
@@ -145,6 +153,25 @@ func (c *Config) Validate() error {
 			add(fmt.Sprintf("onvif.discovery_interfaces[%d]", i), "must not be empty")
 		}
 	}
+
+	if c.Recording.Dir != "" {
+		if err := checkDataDir(c.Recording.Dir); err != nil {
+			add("recording.dir", "%v", err)
+		}
+	}
+	if d := c.Recording.SegmentDuration; d < minSegmentDuration || d > maxSegmentDuration {
+		add("recording.segment_duration", "%s is not between %s and %s", d, minSegmentDuration, maxSegmentDuration)
+	}
+	if c.Recording.MaxAge < 0 {
+		add("recording.max_age", "%s is negative; 0 turns it off", c.Recording.MaxAge)
+	}
+	if c.Recording.MaxBytes < 0 {
+		add("recording.max_bytes", "%d is negative; 0 turns it off", c.Recording.MaxBytes)
+	}
+	if c.Recording.MinFreeBytes < 0 {
+		add("recording.min_free_bytes", "%d is negative; 0 turns it off", c.Recording.MinFreeBytes)
+	}
+	positive("recording.check_interval", c.Recording.CheckInterval)
 
 	// The SIP server listens on UDP and TCP, and so do media sessions (UDP, TCP passive): one
 	// port cannot serve both.

@@ -223,6 +223,20 @@ func (db *DB) RecordingFiles(ctx context.Context, channelID int64, from, to time
 		channelID, fromMS-MaxRecordingSpan.Milliseconds(), toMS, fromMS)
 }
 
+// Recording returns one whole recording by ID, or device.ErrNotFound: what serving a segment
+// file needs.
+func (db *DB) Recording(ctx context.Context, id int64) (*device.Recording, error) {
+	rs, err := db.queryRecordings(ctx, fmt.Sprintf("recording %d", id),
+		"SELECT "+recordingColumns+" FROM recordings WHERE id = ?", id)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, wrap(gorm.ErrRecordNotFound, "recording %d", id)
+	}
+	return &rs[0], nil
+}
+
 // OldestRecordings returns up to limit recordings of all channels, oldest start first: what
 // retention deletes first to meet the byte quota and the free-space floor.
 func (db *DB) OldestRecordings(ctx context.Context, limit int) ([]device.Recording, error) {

@@ -100,6 +100,14 @@ func TestRecordings(t *testing.T) {
 		t.Errorf("the gap lists %d recordings", len(got))
 	}
 
+	one, err := db.Recording(ctx, recs[2].ID)
+	if err != nil || one.Path != recs[2].Path || !one.Start.Equal(recs[2].Start) || one.Codecs != recs[2].Codecs {
+		t.Errorf("Recording(%d) = %+v, %v", recs[2].ID, one, err)
+	}
+	if _, err := db.Recording(ctx, 12345); !errors.Is(err, device.ErrNotFound) {
+		t.Errorf("Recording(unknown) = %v, want ErrNotFound", err)
+	}
+
 	// Errors callers act on.
 	dup := newRecording(ch[0], recT0, time.Minute)
 	if err := db.AddRecording(ctx, dup); !errors.Is(err, device.ErrConflict) {

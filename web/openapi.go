@@ -180,6 +180,47 @@ var schemas = obj{
 		"time":       obj{"type": "string", "format": "date-time", "description": "by the device's clock (the platform's when the device's is a day off)"},
 		"created_at": tTime}),
 	"EventList": props([]string{"items", "total"}, obj{"items": obj{"type": "array", "items": ref("Event")}, "total": tInt}),
+
+	"ScheduleRule": props([]string{"days", "start", "end"}, obj{
+		"days": obj{"type": "array", "items": obj{"oneOf": []obj{{"type": "string", "enum": []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}}, {"type": "integer", "minimum": 1, "maximum": 7}}},
+			"description": "names, or ISO 8601 numbers (1 Monday … 7 Sunday); answers use names"},
+		"start": obj{"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "example": "08:00", "description": "local time of the server"},
+		"end":   obj{"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "example": "18:00", "description": "24:00 is the end of the day; an end before the start runs over midnight into the next day"}}),
+	"RecordingPolicyRequest": props([]string{"mode"}, obj{
+		"mode":     obj{"type": "string", "enum": []string{"off", "continuous", "schedule"}},
+		"schedule": obj{"type": "array", "items": ref("ScheduleRule"), "description": "required by mode schedule: the channel is recorded while a rule covers the time (checked every few seconds); kept for the other modes"},
+		"max_age":  obj{"oneOf": []obj{{"type": "string", "example": "30d"}, {"type": "integer"}}, "description": "how long this channel's recordings are kept: \"30d\", \"720h\", \"90m\" or seconds; 0 or absent uses recording.max_age"}}),
+	"RecordingPolicy": props([]string{"channel_id", "mode", "schedule", "max_age"}, obj{
+		"channel_id": tInt, "mode": obj{"type": "string", "enum": []string{"off", "continuous", "schedule"}},
+		"schedule":   obj{"type": "array", "items": ref("ScheduleRule")},
+		"max_age":    obj{"type": "string", "example": "30d", "description": "\"0\": recording.max_age applies"},
+		"updated_at": tTimeNull}),
+	"RecordingList": props([]string{"ranges", "segments"}, obj{
+		"ranges": obj{"type": "array", "description": "recorded time, clipped to the request; holes of more than 1.5 s between segments split ranges",
+			"items": props([]string{"start", "end"}, obj{"start": tTime, "end": tTime})},
+		"segments": obj{"type": "array", "description": "the segment files overlapping the range, by start",
+			"items": props([]string{"id", "start", "end", "bytes"}, obj{"id": tInt, "start": tTime, "end": tTime, "bytes": tInt})}}),
+	"RecordingDays": props([]string{"days"}, obj{"days": obj{"type": "array", "items": props([]string{"day", "seconds", "segments"}, obj{
+		"day": obj{"type": "string", "format": "date"}, "seconds": obj{"type": "number", "description": "recorded time that day"}, "segments": tInt})}}),
+	"RecordingDeletion": props([]string{"deleted", "bytes", "partial", "leased"}, obj{
+		"deleted": tInt, "bytes": tInt,
+		"partial": obj{"type": "integer", "description": "segments overlapping the range but reaching outside it, kept whole"},
+		"leased":  obj{"type": "integer", "description": "segments inside the range being read (an export, a playlist's segment), kept; delete again later"}}),
+	"Storage": props([]string{"used_bytes", "segments", "channels"}, obj{
+		"used_bytes": tInt, "segments": tInt,
+		"free_bytes":       obj{"type": "integer", "nullable": true, "description": "free space of the recordings' file system"},
+		"total_bytes":      obj{"type": "integer", "nullable": true},
+		"max_bytes":        obj{"type": "integer", "description": "recording.max_bytes (0: no quota)"},
+		"min_free_bytes":   obj{"type": "integer", "description": "recording.min_free_bytes (0: none)"},
+		"oldest_recording": tTimeNull,
+		"channels": obj{"type": "array", "items": props([]string{"channel_id", "stream", "mode", "recording", "write_rate_bps", "dropped_fragments"}, obj{
+			"channel_id": tInt, "stream": tStr, "mode": tStr,
+			"recording":         obj{"type": "boolean", "description": "a recorder is reading the stream now"},
+			"write_rate_bps":    obj{"type": "integer", "description": "bits written per second over the last few seconds"},
+			"bytes_written":     tInt,
+			"segments_written":  tInt,
+			"dropped_fragments": obj{"type": "integer", "description": "fragments lost because the disk fell behind"},
+			"last_error":        obj{"type": "string", "description": "why the channel is not being recorded though it should be"}})}}),
 }
 
 // Enumerations shared by several schemas.

@@ -104,6 +104,15 @@ var (
 		{"limit", "maximum events, 1-1000 (default 100)", false},
 	}
 	tokenParams = []param{{"token", "bearer token, for players that cannot send headers", false}}
+	// recordingRangeParams are those of the recording retrieval routes, which players fetch.
+	recordingRangeParams = []param{
+		{"start", "RFC 3339 start of the range", true},
+		{"end", "RFC 3339 end of the range", true},
+		tokenParams[0],
+	}
+	exportParams = append(recordingRangeParams[:len(recordingRangeParams):len(recordingRangeParams)],
+		param{"download", "1: answer with Content-Disposition: attachment", false})
+	recordingDaysParams = []param{{"month", "YYYY-MM (default: this month)", false}, tokenParams[0]}
 )
 
 func (s *Server) routes() []route {
@@ -145,6 +154,16 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/api/v1/onvif/discover", summary: "Find ONVIF cameras with WS-Discovery: multicast on interfaces, unicast to addresses", tag: "onvif", auth: true, body: "DiscoverRequest", resp: "DiscoveredList", handler: s.discoverONVIF},
 		{method: "GET", path: "/api/v1/onvif/discovered", summary: "Cameras found by recent discoveries (on request, and in the background when onvif.discovery_interval is set)", tag: "onvif", auth: true, resp: "DiscoveredList", handler: s.discoveredONVIF},
 		{method: "GET+HEAD", path: "/api/v1/channels/{id}/snapshot.jpg", summary: "A JPEG snapshot of an ONVIF channel, fetched from the camera (kept for onvif.snapshot_cache)", tag: "onvif", auth: true, onvif: true, query: tokenParams, resp: "image/jpeg", handler: s.snapshotChannel},
+
+		{method: "GET", path: "/api/v1/channels/{id}/recording", summary: "A channel's recording policy", tag: "recordings", auth: true, resp: "RecordingPolicy", handler: s.getRecordingPolicy},
+		{method: "PUT", path: "/api/v1/channels/{id}/recording", summary: "Set a channel's recording policy: off, continuous or a weekly schedule, and how long recordings are kept; applied at once", tag: "recordings", auth: true, body: "RecordingPolicyRequest", resp: "RecordingPolicy", handler: s.putRecordingPolicy},
+		{method: "GET", path: "/api/v1/channels/{id}/recordings", summary: "A channel's recordings over a range (at most 32 days): recorded ranges (contiguous segments merged, gaps visible) and segments", tag: "recordings", auth: true, query: recordingRangeParams, resp: "RecordingList", handler: s.listRecordings},
+		{method: "DELETE", path: "/api/v1/channels/{id}/recordings", summary: "Delete the segments wholly inside a range; segments reaching outside it, and segments being read, are kept", tag: "recordings", auth: true, query: recordingRangeParams, resp: "RecordingDeletion", handler: s.deleteRecordings},
+		{method: "GET", path: "/api/v1/channels/{id}/recordings/days", summary: "The days of a month that have recordings, with recorded seconds (server time zone)", tag: "recordings", auth: true, query: recordingDaysParams, resp: "RecordingDays", handler: s.listRecordingDays},
+		{method: "GET+HEAD", path: "/api/v1/channels/{id}/recordings/export.mp4", summary: "One MP4 of a range (at most 6 h) across segments, starting exactly at start (edit list), built on request: Content-Length, ETag and Range", tag: "recordings", auth: true, query: exportParams, resp: "video/mp4", handler: s.exportRecordings},
+		{method: "GET", path: "/api/v1/channels/{id}/recordings/index.m3u8", summary: "HLS VOD playlist (fMP4) over the segments overlapping a range (at most 24 h), for players; segment URLs carry the token", tag: "recordings", auth: true, query: recordingRangeParams, resp: "application/vnd.apple.mpegurl", handler: s.recordingPlaylist},
+		{method: "GET+HEAD", path: "/api/v1/recordings/{id}.mp4", summary: "One segment file (fragmented MP4), with Range: what VOD playlists point at", tag: "recordings", auth: true, query: tokenParams, resp: "video/mp4", handler: s.serveSegment},
+		{method: "GET", path: "/api/v1/storage", summary: "Recordings' storage: used and free bytes, oldest recording, and each recorded channel's state and write rate", tag: "recordings", auth: true, resp: "Storage", handler: s.storageStatus},
 
 		{method: "GET", path: "/api/v1/events", summary: "Events reported by devices (GB28181 alarms), newest first", tag: "events", auth: true, query: eventParams, resp: "EventList", handler: s.listEvents},
 

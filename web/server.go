@@ -36,7 +36,10 @@ type Server struct {
 	// PTZ and presets; nil answers them 503.
 	ONVIF *device.ONVIFService
 	// GBMedia serves GB28181 playback and download; nil answers them 503.
-	GBMedia     GBMedia
+	GBMedia GBMedia
+	// Recordings serves recording policies, the recordings' index, exports, playlists and
+	// storage figures; nil answers them 503.
+	Recordings  Recordings
 	Hub         *hub.Hub
 	HLS         *hls.Manager
 	Auth        *Auth

@@ -52,6 +52,8 @@ type app struct {
 
 	// onvif serves ONVIF cameras (cmd/nvr/onvif.go).
 	onvif *device.ONVIFService
+	// rec records channels and keeps their recordings (cmd/nvr/recording.go).
+	rec *recordings
 }
 
 func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, err error) {
@@ -104,9 +106,12 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, e
 	if err := devices.Start(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.startRecording(ctx); err != nil {
+		return nil, err
+	}
 
 	srv := &web.Server{
-		Store: a.db, Devices: devices, GB: a.gb, GBMedia: a.gbm, Hub: a.hub, HLS: a.hls, Auth: auth,
+		Store: a.db, Devices: devices, GB: a.gb, GBMedia: a.gbm, Recordings: a.rec, Hub: a.hub, HLS: a.hls, Auth: auth,
 		CORSOrigins: cfg.HTTP.CORSOrigins, Version: version, Logger: log,
 	}
 	a.ln, err = net.Listen("tcp", cfg.HTTP.Addr)
@@ -250,6 +255,9 @@ func (a *app) shutdown() {
 	if a.http != nil {
 		a.http.SetKeepAlivesEnabled(false)
 		_ = a.ln.Close()
+	}
+	if a.rec != nil { // open segments are closed and indexed while their sources still run
+		a.rec.Close()
 	}
 	// Playback and download sessions first, while SIP can still BYE them.
 	if a.gbm != nil {

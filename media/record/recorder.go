@@ -292,6 +292,7 @@ type session struct {
 	lastParams map[int]*unit.Params
 	lastTime   time.Time // wall-clock time of the last unit
 	prevEnd    time.Time // end of the previous segment, if it ended without a gap
+	lastEnd    time.Time // end of the previous segment, gap or not
 	refFirst   uint64
 	refEnd     uint64
 	hasRef     bool
@@ -403,8 +404,11 @@ func (s *session) closeSegment(joined bool) {
 	}
 	s.r.queue.put(job{seg: s.seg})
 	s.prevEnd = time.Time{}
-	if joined && s.hasRef {
-		s.prevEnd = segmentEnd(s.seg.start, s.refFirst, s.refEnd, s.seg.refRate)
+	if s.hasRef {
+		s.lastEnd = segmentEnd(s.seg.start, s.refFirst, s.refEnd, s.seg.refRate)
+		if joined {
+			s.prevEnd = s.lastEnd
+		}
 	}
 	s.mux, s.seg, s.forceCut = nil, nil, false
 }
@@ -413,6 +417,10 @@ func (s *session) closeSegment(joined bool) {
 // pending: after a dropped fragment or a muxing error.
 func (s *session) abandon() {
 	s.r.queue.put(job{seg: s.seg})
+	if s.hasRef {
+		// At most this: the writer may have lost the last fragments.
+		s.lastEnd = segmentEnd(s.seg.start, s.refFirst, s.refEnd, s.seg.refRate)
+	}
 	s.mux, s.seg, s.forceCut, s.prevEnd = nil, nil, false, time.Time{}
 }
 
@@ -493,6 +501,12 @@ func (s *session) open(u *unit.Unit) {
 	start := msTime(u.Time)
 	if !s.prevEnd.IsZero() && absDuration(u.Time.Sub(s.prevEnd)) <= maxClockDrift {
 		start = s.prevEnd
+	}
+	if start.Before(s.lastEnd) {
+		// The previous segment's media ran ahead of the wall clock (a source
+		// that delivered a burst after a stall, a camera clock running fast):
+		// segments never overlap, or the timeline and exports would go back.
+		start = s.lastEnd
 	}
 	s.mux = m
 	s.seg = &openSegment{

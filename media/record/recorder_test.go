@@ -195,6 +195,28 @@ func TestRecorderGap(t *testing.T) {
 			t.Errorf("stats %+v, want 1 gap", st)
 		}
 	})
+	t.Run("burst", func(t *testing.T) {
+		dir := t.TempDir()
+		s := newTestStream("cam1")
+		r, c := startRecorder(t, s, dir, nil) // 2 s segments
+		f := newFeeder(t, s, loadVideo(t, testsrc.ClipH264), loadAudio(t, testsrc.ClipAAC), base)
+		f.feed(3 * time.Second)
+		// A stalled source delivers 2.5 s of media at once: wall-clock times
+		// fall behind media time. The next segments must not overlap.
+		f.skew = -2500 * time.Millisecond
+		f.feed(9 * time.Second)
+		finish(t, s, r)
+		segs := c.list()
+		checkSegments(t, dir, segs)
+		if len(segs) < 4 {
+			t.Fatalf("%d segments: %+v", len(segs), segs)
+		}
+		for i := 1; i < len(segs); i++ {
+			if segs[i].Start.Before(segs[i-1].End) {
+				t.Errorf("segment %d starts at %v, before the previous one ends (%v)", i, segs[i].Start, segs[i-1].End)
+			}
+		}
+	})
 	t.Run("silence", func(t *testing.T) {
 		dir := t.TempDir()
 		s := newTestStream("cam1")
