@@ -7,6 +7,8 @@
 //	nvrload relay      -nvr http://127.0.0.1:8080 -pass X -n 50 -duration 60s -pid PID
 //	nvrload viewers    -nvr http://127.0.0.1:8080 -pass X -n 500 -duration 30s -pid PID
 //	nvrload firstframe -nvr http://127.0.0.1:8080 -pass X -n 50
+//	nvrload gb         -nvr http://127.0.0.1:8080 -pass X -n 200 -transport udp -pid PID -sim-pid PID
+//	nvrload gbfirstframe -nvr http://127.0.0.1:8080 -pass X -n 50
 //
 // Every address must be a loopback one, and every command ends by itself.
 package main
@@ -50,6 +52,8 @@ func commands() []command {
 		{"relay", "add N cameras to the nvr and measure its CPU and RSS per camera", runRelay},
 		{"viewers", "open N HTTP-FLV viewers of one camera and measure delivery and CPU per viewer", runViewers},
 		{"firstframe", "measure the time from request to the first keyframe of a new viewer", runFirstFrame},
+		{"gb", "start N GB28181 channels (always_on) and measure CPU, RSS, UDP drops and loss per channel", runGB},
+		{"gbfirstframe", "measure cold starts (INVITE included) of GB28181 channels to the first keyframe", runGBFirstFrame},
 	}
 }
 
@@ -59,7 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: nvrload <command> [flags]   (nvrload <command> -h for its flags)")
 		fmt.Fprintln(stderr, "\ncommands:")
 		for _, c := range commands() {
-			fmt.Fprintf(stderr, "  %-11s %s\n", c.name, c.summary)
+			fmt.Fprintf(stderr, "  %-13s %s\n", c.name, c.summary)
 		}
 		fmt.Fprintln(stderr, "\nglobal flag (before the command): -log-level debug|info|warn|error")
 	}
