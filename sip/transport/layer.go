@@ -64,6 +64,10 @@ type Layer struct {
 	handlers map[sip.RequestMethod]RequestHandler
 	stx      serverTxs
 	sweeping sync.Once
+	// readers are the TCP read buffers not lent to a connection, and
+	// readersLent counts those that are.
+	readers     sync.Pool
+	readersLent atomic.Int64
 
 	stats struct {
 		received, rejected, dropped, absorbed atomic.Uint64

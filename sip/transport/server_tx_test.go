@@ -226,3 +226,48 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// An idle TCP connection holds no read buffer; a message split over several
+// writes, a body larger than the buffer and two messages in one write are
+// all read whole.
+func TestTCPReadBufferLent(t *testing.T) {
+	var calls *atomic.Int32
+	l := newHandleLayer(t, func(l *Layer) { calls = handled(l, nil) })
+	const conns = 20
+	var cs []net.Conn
+	for range conns {
+		c, err := net.Dial("tcp", l.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		cs = append(cs, c)
+	}
+	big := strings.Replace(rawRequest("TCP", "z9hG4bK-big", 1), "Content-Length: 5\r\n\r\nhello",
+		"Content-Length: 20000\r\n\r\n"+strings.Repeat("x", 20000), 1)
+	two := rawRequest("TCP", "z9hG4bK-p1", 1) + rawRequest("TCP", "z9hG4bK-p2", 2)
+	for i, c := range cs {
+		var err error
+		switch i % 3 {
+		case 0: // split in the header section, with a pause
+			half := rawRequest("TCP", "z9hG4bK-s", 1)
+			if _, err = c.Write([]byte(half[:40])); err == nil {
+				time.Sleep(20 * time.Millisecond)
+				_, err = c.Write([]byte(half[40:]))
+			}
+		case 1:
+			_, err = c.Write([]byte(big))
+		case 2:
+			_, err = c.Write([]byte(two))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := int32(0)
+	for i := range conns {
+		want += map[int]int32{0: 1, 1: 1, 2: 2}[i%3]
+	}
+	waitFor(t, func() bool { return calls.Load() == want })
+	waitFor(t, func() bool { return l.readersLent.Load() == 0 })
+}
