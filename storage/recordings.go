@@ -107,7 +107,7 @@ func (db *DB) AddRecording(ctx context.Context, r *device.Recording) error {
 	}
 	row := newRecordingRow(r)
 	row.ID, row.CreatedAt = 0, db.now()
-	if err := db.gorm.WithContext(ctx).Create(row).Error; err != nil {
+	if err := db.writing(ctx, func(w *gorm.DB) error { return w.Create(row).Error }); err != nil {
 		return db.wrapRecording(err, "add recording %s of channel %d", r.Path, r.ChannelID)
 	}
 	r.ID, r.CreatedAt = row.ID, row.CreatedAt
@@ -125,7 +125,7 @@ func (db *DB) AddRecordings(ctx context.Context, rs []*device.Recording) error {
 	}
 	now := db.now()
 	ids := make([]int64, len(rs))
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
 		for i, r := range rs {
 			// One statement per row: with ON CONFLICT DO NOTHING a multi-row INSERT returns
 			// fewer IDs than rows and no way to tell which rows they belong to.
@@ -197,7 +197,7 @@ const listRecordingsQuery = "SELECT group_concat(id || ' ' || start_ms || ' ' ||
 // (a group_concat, NULL for none) and returns the integers.
 func (db *DB) queryInts(ctx context.Context, what, query string, args ...any) ([]int64, error) {
 	var text []byte
-	if err := db.gorm.WithContext(ctx).Raw(query, args...).Row().Scan(&text); err != nil {
+	if err := db.read.WithContext(ctx).Raw(query, args...).Row().Scan(&text); err != nil {
 		return nil, wrap(err, "%s", what)
 	}
 	out := make([]int64, 0, bytes.Count(text, []byte{' '})+1)
@@ -275,7 +275,7 @@ func scanContext(ctx context.Context) context.Context {
 // queryRecordings runs a query selecting recordingColumns and scans the rows by hand, sparing
 // gorm's per-row reflection.
 func (db *DB) queryRecordings(ctx context.Context, what, query string, args ...any) (out []device.Recording, err error) {
-	rows, err := db.gorm.WithContext(scanContext(ctx)).Raw(query, args...).Rows()
+	rows, err := db.read.WithContext(scanContext(ctx)).Raw(query, args...).Rows()
 	if err != nil {
 		return nil, wrap(err, "%s", what)
 	}
@@ -361,7 +361,7 @@ func (db *DB) RecordingDays(ctx context.Context, channelID int64, month time.Tim
 // returns how many rows went. Unknown IDs are ignored.
 func (db *DB) DeleteRecordings(ctx context.Context, ids []int64) (int64, error) {
 	var n int64
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
 		for batch := range slices.Chunk(ids, idBatch) {
 			res := tx.Where("id IN ?", batch).Delete(&recordingRow{})
 			if res.Error != nil {
@@ -380,7 +380,7 @@ func (db *DB) DeleteRecordings(ctx context.Context, ids []int64) (int64, error) 
 // RecordingBytesTotal returns the size of all indexed recordings and their number. Triggers keep
 // the sum, so this costs one row read however many recordings there are.
 func (db *DB) RecordingBytesTotal(ctx context.Context) (bytes, count int64, err error) {
-	row := db.gorm.WithContext(ctx).Raw("SELECT bytes, count FROM recording_usage WHERE id = 1").Row()
+	row := db.read.WithContext(ctx).Raw("SELECT bytes, count FROM recording_usage WHERE id = 1").Row()
 	if err := row.Scan(&bytes, &count); err != nil {
 		return 0, 0, wrap(err, "recording usage")
 	}
@@ -395,7 +395,7 @@ func (db *DB) OrphanedRecordingPaths(ctx context.Context, limit int) ([]string, 
 		return nil, errors.New("storage: orphaned recordings: limit must be positive")
 	}
 	var paths []string
-	err := db.gorm.WithContext(ctx).Raw("SELECT path FROM recording_orphans ORDER BY path LIMIT ?", limit).Scan(&paths).Error
+	err := db.read.WithContext(ctx).Raw("SELECT path FROM recording_orphans ORDER BY path LIMIT ?", limit).Scan(&paths).Error
 	if err != nil {
 		return nil, wrap(err, "orphaned recordings")
 	}
@@ -404,7 +404,7 @@ func (db *DB) OrphanedRecordingPaths(ctx context.Context, limit int) ([]string, 
 
 // ForgetOrphanedRecordings removes paths from the orphans OrphanedRecordingPaths lists.
 func (db *DB) ForgetOrphanedRecordings(ctx context.Context, paths []string) error {
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
 		for batch := range slices.Chunk(paths, idBatch) {
 			if err := tx.Exec("DELETE FROM recording_orphans WHERE path IN ?", batch).Error; err != nil {
 				return err
@@ -436,10 +436,12 @@ func (db *DB) SetRecordingPolicy(ctx context.Context, p *device.RecordingPolicy)
 		ChannelID: p.ChannelID, Mode: string(p.Mode), Schedule: p.Schedule,
 		MaxAgeS: int64(p.MaxAge / time.Second), UpdatedAt: db.now(),
 	}
-	err := db.gorm.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "channel_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"mode", "schedule", "max_age_s", "updated_at"}),
-	}).Create(row).Error
+	err := db.writing(ctx, func(w *gorm.DB) error {
+		return w.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "channel_id"}},
+			DoUpdates: clause.AssignmentColumns([]string{"mode", "schedule", "max_age_s", "updated_at"}),
+		}).Create(row).Error
+	})
 	if err != nil {
 		return db.wrapRecording(err, "set recording policy of channel %d", p.ChannelID)
 	}
@@ -451,7 +453,7 @@ func (db *DB) SetRecordingPolicy(ctx context.Context, p *device.RecordingPolicy)
 // UpdatedAt when none was stored. It does not check that the channel exists.
 func (db *DB) RecordingPolicy(ctx context.Context, channelID int64) (device.RecordingPolicy, error) {
 	var rows []recordingPolicyRow
-	if err := db.gorm.WithContext(ctx).Where("channel_id = ?", channelID).Limit(1).Find(&rows).Error; err != nil {
+	if err := db.read.WithContext(ctx).Where("channel_id = ?", channelID).Limit(1).Find(&rows).Error; err != nil {
 		return device.RecordingPolicy{}, wrap(err, "recording policy of channel %d", channelID)
 	}
 	if len(rows) == 0 {
@@ -464,7 +466,7 @@ func (db *DB) RecordingPolicy(ctx context.Context, channelID int64) (device.Reco
 // not recorded.
 func (db *DB) ListRecordingPolicies(ctx context.Context) ([]device.RecordingPolicy, error) {
 	var rows []recordingPolicyRow
-	if err := db.gorm.WithContext(ctx).Order("channel_id").Find(&rows).Error; err != nil {
+	if err := db.read.WithContext(ctx).Order("channel_id").Find(&rows).Error; err != nil {
 		return nil, wrap(err, "list recording policies")
 	}
 	out := make([]device.RecordingPolicy, len(rows))
