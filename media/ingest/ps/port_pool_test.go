@@ -2,22 +2,22 @@ package ps
 
 import (
 	"errors"
+	"math/rand/v2"
 	"net"
 	"testing"
 )
 
 func TestPortPool(t *testing.T) {
-	// A range of three ports, one of which something else holds.
-	busy, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	// A range of four ports, one of which something else holds. The range
+	// is below the kernel's ephemeral ports (32768 and up by default), so
+	// that no other socket of the machine takes one meanwhile.
+	lo := freeRange(t, 4)
+	busy, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: lo + 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	bp := busy.LocalAddr().(*net.UDPAddr).Port
-	lo := bp - 1
-	if lo < 1024 {
-		lo = bp
-	}
+	bp := lo + 1
 	p, err := NewPortPool("127.0.0.1", lo, lo+3)
 	if err != nil {
 		t.Fatal(err)
@@ -101,4 +101,34 @@ func TestReadBuffer(t *testing.T) {
 	if got, ok := readBuffer(c); ok && got != 64<<10 {
 		t.Fatalf("read buffer %d, want %d", got, 64<<10)
 	}
+}
+
+// freeRange returns the first of n consecutive ports, below the ephemeral
+// range, on which UDP and TCP can bind on 127.0.0.1 now.
+func freeRange(t *testing.T, n int) int {
+	t.Helper()
+	free := func(port int) bool {
+		u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+		if err != nil {
+			return false
+		}
+		u.Close()
+		l, err := net.ListenTCP("tcp4", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+		if err != nil {
+			return false
+		}
+		l.Close()
+		return true
+	}
+	for lo := 21000 + rand.IntN(8000); lo < 32000; lo += n {
+		ok := true
+		for p := lo; p < lo+n && ok; p++ {
+			ok = free(p)
+		}
+		if ok {
+			return lo
+		}
+	}
+	t.Fatal("no free port range below 32000")
+	return 0
 }
