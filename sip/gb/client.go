@@ -73,6 +73,12 @@ type Client struct {
 	charsets map[string]manscdp.Charset
 	waiting  map[manscdp.Key]*waiter
 	subs     map[string]*subscription
+	// queue holds the subscriptions by refresh time; one goroutine,
+	// started with the first subscription, refreshes them (refresher.go).
+	queue      refreshQueue
+	scheduling bool
+	wake       chan struct{} // a subscription was queued
+	refreshing chan struct{} // a slot per refresh in flight
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -105,6 +111,8 @@ func (c *Client) Initialize() {
 	c.charsets = map[string]manscdp.Charset{}
 	c.waiting = map[manscdp.Key]*waiter{}
 	c.subs = map[string]*subscription{}
+	c.wake = make(chan struct{}, 1)
+	c.refreshing = make(chan struct{}, maxRefreshing)
 	// SNs start from the clock so that a restarted platform does not
 	// reuse the SNs of answers still in flight.
 	c.sn.Store(time.Now().Unix() % 1000000)

@@ -19,6 +19,14 @@
 // does not decode is logged at a limited rate and dropped; nothing a device
 // sends can make HandleMessage panic (FuzzHandleMessage).
 //
+// Catalog subscriptions (§9.11.1) are refreshed by one goroutine per
+// Client from a heap ordered by refresh time (refresher.go), not by a
+// goroutine per device: a platform holds thousands of them for hours, and
+// a goroutine each was most of its memory between keepalives. A refresh
+// has a goroutine only while its SUBSCRIBE is in flight, at most 32 at a
+// time, and refresh times are spread by ±10 % so that devices that
+// subscribed together do not refresh together.
+//
 // The package holds no database and no media: what it learns goes to
 // Events, which the device service implements.
 package gb

@@ -220,3 +220,56 @@ func TestSubscriptionEndsWhenUnregistered(t *testing.T) {
 		t.Error("refreshes did not stop")
 	}
 }
+
+// Many devices' subscriptions are refreshed before they expire, over real
+// SIP, and Unsubscribe ends each on its device.
+func TestSubscribeCatalogMany(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) {
+			e := newEnv(t, nil)
+			const n, expires = 20, time.Second
+			devs := make([]*gbsim.Device, n)
+			for i := range devs {
+				devs[i] = e.device(t, func(c *gbsim.Config) { c.Transport = tr; c.DeviceID = gbsim.MakeID(132, i+1) })
+			}
+			ctx := ctxTimeout(t, 10*time.Second)
+			for _, d := range devs {
+				if err := e.client.SubscribeCatalog(ctx, d.ID(), expires); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Two lifetimes and a half: each device was refreshed at least
+			// twice, and never let the subscription lapse.
+			for end := time.Now().Add(5 * expires / 2); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+				for _, d := range devs {
+					if !d.Subscribed("Catalog") {
+						t.Fatalf("%s: subscription lapsed", d.ID())
+					}
+				}
+			}
+			for _, d := range devs {
+				subs := 0
+				for _, in := range d.Received() {
+					if in.Method == "SUBSCRIBE" {
+						subs++
+					}
+				}
+				if subs < 3 {
+					t.Errorf("%s: %d SUBSCRIBEs, want the first and 2 refreshes", d.ID(), subs)
+				}
+			}
+			for _, d := range devs {
+				e.client.Unsubscribe(d.ID())
+			}
+			deadline := time.Now().Add(2 * time.Second)
+			for _, d := range devs {
+				for d.Subscribed("Catalog") && time.Now().Before(deadline) {
+					time.Sleep(10 * time.Millisecond)
+				}
+				if d.Subscribed("Catalog") {
+					t.Errorf("%s: still subscribed after Unsubscribe", d.ID())
+				}
+			}
+		})
+	}
+}

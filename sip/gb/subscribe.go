@@ -2,10 +2,9 @@ package gb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/nvr/nvr/sip"
@@ -23,17 +22,21 @@ const (
 	maxRetry = 30 * time.Second
 )
 
-// subscription is a catalog subscription the Client keeps alive.
+// subscription is a catalog subscription the Client keeps alive. The
+// Client's scheduler refreshes it (refresher.go).
 type subscription struct {
 	deviceID string
 	expires  time.Duration
-	// sn is the SN of the last SUBSCRIBE's query (c.mu).
-	sn int64
-	// dlg belongs to the refresh goroutine once it runs.
-	dlg         sip.Subscription
-	unsubscribe atomic.Bool
-	stop        chan struct{} // closed by whoever removes it from c.subs
-	done        chan struct{} // closed when the refresh goroutine returns
+	// dlgMu is held by whoever sends a SUBSCRIBE in dlg: a refresh, the
+	// unsubscribe, or a SubscribeCatalog taking the dialog over.
+	dlgMu sync.Mutex
+	dlg   sip.Subscription
+
+	// Under c.mu:
+	sn      int64     // SN of the last SUBSCRIBE's query
+	at      time.Time // when the next refresh is due
+	index   int       // position in c.queue, -1 when not queued
+	stopped bool      // unsubscribed, replaced, or ended: no more refreshes
 }
 
 // refreshAfter is when to refresh a subscription granted for d: at 4/5 of
@@ -52,7 +55,10 @@ func (c *Client) catalogQuery(deviceID string, sn int64) ([]byte, error) {
 // SubscribeCatalog subscribes to a device's catalog changes (GB/T
 // 28181-2016 §9.11.1): a SUBSCRIBE with Event: Catalog and a Catalog query
 // body. The subscription is refreshed at 4/5 of the lifetime the device
-// grants until Unsubscribe, Close, or the device is no longer registered.
+// grants, ±10 %, until Unsubscribe, Close, or the device is no longer
+// registered. One goroutine of the Client schedules the refreshes of all
+// the devices; a refresh has a goroutine only while its SUBSCRIBE is in
+// flight.
 // The device's NOTIFYs are answered 200 by the Server and reach
 // Events.CatalogEvent. Subscribing again replaces the subscription (a
 // refresh in the same dialog). expires 0 means DefaultSubscribeExpires.
@@ -65,16 +71,16 @@ func (c *Client) SubscribeCatalog(ctx context.Context, deviceID string, expires 
 	}
 	dlg := sip.Subscription{DeviceID: deviceID}
 	if old := c.takeSubscription(deviceID); old != nil {
-		close(old.stop)
-		<-old.done
+		// Wait for a refresh in flight, then go on in its dialog.
+		old.dlgMu.Lock()
 		dlg = old.dlg
+		old.dlgMu.Unlock()
 	}
 	sn := c.nextSN()
 	if !dlg.Active() {
 		dlg.Event = "Catalog;id=" + strconv.FormatInt(sn, 10)
 	}
-	s := &subscription{deviceID: deviceID, expires: expires, sn: sn, dlg: dlg,
-		stop: make(chan struct{}), done: make(chan struct{})}
+	s := &subscription{deviceID: deviceID, expires: expires, sn: sn, dlg: dlg, index: -1}
 	body, err := c.catalogQuery(deviceID, sn)
 	if err != nil {
 		return err
@@ -90,14 +96,12 @@ func (c *Client) SubscribeCatalog(ctx context.Context, deviceID string, expires 
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	other := c.subs[deviceID] // a concurrent SubscribeCatalog: the last one wins
-	c.subs[deviceID] = s
-	c.wg.Add(1)
-	c.mu.Unlock()
-	if other != nil {
-		close(other.stop)
+	if other := c.subs[deviceID]; other != nil {
+		c.stopLocked(other) // a concurrent SubscribeCatalog: the last one wins
 	}
-	go c.keepSubscription(s, granted)
+	c.subs[deviceID] = s
+	c.scheduleLocked(s, refreshAfter(granted))
+	c.mu.Unlock()
 	c.log.Info("catalog subscribed", "device_id", deviceID, "expires", granted)
 	return nil
 }
@@ -107,20 +111,31 @@ func (c *Client) SubscribeCatalog(ctx context.Context, deviceID string, expires 
 // device unregisters too (the refresh would stop by itself at its next
 // attempt).
 func (c *Client) Unsubscribe(deviceID string) {
-	s := c.takeSubscription(deviceID)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.subs[deviceID]
 	if s == nil {
 		return
 	}
-	s.unsubscribe.Store(true)
-	close(s.stop)
+	delete(c.subs, deviceID)
+	c.stopLocked(s)
+	if c.ctx.Err() != nil {
+		return
+	}
+	c.wg.Add(1)
+	go c.endSubscription(s)
 }
 
-// takeSubscription removes and returns a device's subscription.
+// takeSubscription removes a device's subscription and stops its
+// refreshes, and returns it.
 func (c *Client) takeSubscription(deviceID string) *subscription {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.subs[deviceID]
-	delete(c.subs, deviceID)
+	if s != nil {
+		delete(c.subs, deviceID)
+		c.stopLocked(s)
+	}
 	return s
 }
 
@@ -133,62 +148,12 @@ func (c *Client) subscribedSN(deviceID string, sn int64) bool {
 	return s != nil && s.sn == sn
 }
 
-// keepSubscription refreshes s until it is stopped.
-func (c *Client) keepSubscription(s *subscription, granted time.Duration) {
-	defer c.wg.Done()
-	defer close(s.done)
-	log := c.log.With("device_id", s.deviceID)
-	t := time.NewTimer(refreshAfter(granted))
-	defer t.Stop()
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-s.stop:
-			if s.unsubscribe.Load() {
-				c.endSubscription(s)
-			}
-			return
-		case <-t.C:
-		}
-		sn := c.nextSN()
-		c.mu.Lock()
-		s.sn = sn
-		c.mu.Unlock()
-		body, err := c.catalogQuery(s.deviceID, sn)
-		if err != nil {
-			log.Error("catalog subscription body", "err", err)
-			return
-		}
-		ctx, cancel := context.WithTimeout(c.ctx, c.QueryTimeout)
-		g, err := c.subscribe(ctx, &s.dlg, s.expires, body)
-		cancel()
-		switch {
-		case err == nil && g > 0:
-			log.Debug("catalog subscription refreshed", "expires", g)
-			t.Reset(refreshAfter(g))
-		case err == nil:
-			log.Warn("device granted the catalog subscription no lifetime; retrying")
-			t.Reset(retryAfter(s.expires))
-		case errors.Is(err, ErrNotRegistered):
-			log.Info("catalog subscription ended: device not registered")
-			c.mu.Lock()
-			if c.subs[s.deviceID] == s {
-				delete(c.subs, s.deviceID)
-			}
-			c.mu.Unlock()
-			return
-		case c.ctx.Err() != nil:
-			return
-		default:
-			log.Warn("catalog subscription refresh failed; retrying", "err", err)
-			t.Reset(retryAfter(s.expires))
-		}
-	}
-}
-
-// endSubscription sends the SUBSCRIBE with Expires: 0.
+// endSubscription sends the SUBSCRIBE with Expires: 0, after a refresh in
+// flight.
 func (c *Client) endSubscription(s *subscription) {
+	defer c.wg.Done()
+	s.dlgMu.Lock()
+	defer s.dlgMu.Unlock()
 	if !s.dlg.Active() {
 		return
 	}
