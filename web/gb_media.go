@@ -230,28 +230,31 @@ func (s *Server) listDownloads(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"items": items, "total": len(items)})
 }
 
-func (s *Server) getDownload(c *gin.Context) {
+// download returns the download named by the path, answering the request itself when there is
+// none.
+func (s *Server) download(c *gin.Context) (*device.Download, bool) {
 	m, ok := s.gbMedia(c)
 	if !ok {
-		return
+		return nil, false
 	}
 	d, err := m.Download(c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
-		return
+		return nil, false
 	}
-	c.JSON(http.StatusOK, downloadDTOFrom(d))
+	return d, true
+}
+
+func (s *Server) getDownload(c *gin.Context) {
+	if d, ok := s.download(c); ok {
+		c.JSON(http.StatusOK, downloadDTOFrom(d))
+	}
 }
 
 // downloadFile serves a finished download's MP4, with Range support.
 func (s *Server) downloadFile(c *gin.Context) {
-	m, ok := s.gbMedia(c)
+	d, ok := s.download(c)
 	if !ok {
-		return
-	}
-	d, err := m.Download(c.Param("id"))
-	if err != nil {
-		s.fail(c, err)
 		return
 	}
 	if d.State != device.DownloadDone {
