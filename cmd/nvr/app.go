@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -203,7 +204,29 @@ func (a *app) startGBMedia() error {
 	a.gbm.Initialize()
 	a.gb.OnMediaStatus = a.gbm.MediaStatus
 	a.log.Info("gb28181 media", "ip", mediaIP, "ports", r.Ports, "single_port", r.SinglePort)
+	if elo, ehi, ok := ephemeralPorts(); ok && lo <= ehi && hi >= elo {
+		// The kernel hands these ports to outgoing connections: some will be
+		// busy when a stream wants them (skipped), and a stray packet may
+		// reach a media port.
+		a.log.Warn("rtp.ports overlaps the kernel's ephemeral port range; choose ports outside it",
+			"ports", r.Ports, "ephemeral", fmt.Sprintf("%d-%d", elo, ehi))
+	}
 	return nil
+}
+
+// ephemeralPorts reads the range the kernel picks local ports from (Linux).
+func ephemeralPorts() (lo, hi int, ok bool) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0, 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0, 0, false
+	}
+	lo, err1 := strconv.Atoi(f[0])
+	hi, err2 := strconv.Atoi(f[1])
+	return lo, hi, err1 == nil && err2 == nil
 }
 
 // resolveStream gives the hub the source of a channel's stream that was not
