@@ -1,10 +1,10 @@
 package gbmedia
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/nvr/nvr/device"
-	"github.com/nvr/nvr/media/egress/fmp4"
+	"github.com/nvr/nvr/media/record"
 	"github.com/nvr/nvr/media/stream"
 	"github.com/nvr/nvr/sip"
 )
@@ -74,12 +74,6 @@ func (m *Media) StartDownload(ctx context.Context, channelID int64, start, end t
 		}
 		return nil, err
 	}
-	f, err := os.OpenFile(d.info.Path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
-	if err != nil {
-		release()
-		m.Hub.Remove(d.stream)
-		return nil, fmt.Errorf("download file: %w", err)
-	}
 	m.mu.Lock()
 	m.downloads[id] = d
 	m.pruneDownloadsLocked()
@@ -90,93 +84,102 @@ func (m *Media) StartDownload(ctx context.Context, channelID int64, start, end t
 		defer m.wg.Done()
 		defer m.Hub.Remove(d.stream)
 		defer release()
-		err := m.save(st, f, d)
+		err := m.save(st, d)
 		m.finish(d, err)
 	}()
 	out := d.snapshot()
 	return &out, nil
 }
 
-// save writes the stream to f as fragmented MP4 until the stream ends.
-func (m *Media) save(st *stream.Stream, f *os.File, d *download) (err error) {
-	defer func() {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}()
-	w := bufio.NewWriterSize(f, 256<<10)
-	rd := st.NewReader()
-	defer rd.Close()
+// save records the stream with the recorder of media/record (video, AAC,
+// and G.711 stored as PCM) until it ends, then writes the segments as one
+// progressive MP4 file.
+func (m *Media) save(st *stream.Stream, d *download) error {
+	parts := d.info.Path + ".parts"
+	defer os.RemoveAll(parts)
 	span := d.info.End.Sub(d.info.Start)
 	var (
-		mux        *fmp4.Muxer
-		first      time.Duration
-		haveFirst  bool
-		written    int64
-		lastUpdate time.Time
+		mu   sync.Mutex
+		segs []record.Segment
 	)
-	put := func(b []byte) error {
-		n, err := w.Write(b)
-		written += int64(n)
+	rec := &record.Recorder{
+		Stream: st,
+		Dir:    parts,
+		// One segment for the whole range unless the codec changes: the
+		// recorder's first segment may be cut after a quarter of this.
+		SegmentDuration: 4*span + time.Minute,
+		// A device sending faster than real time must not look silent.
+		GapTimeout: 30 * time.Second,
+		OnSegment: func(s record.Segment) {
+			mu.Lock()
+			segs = append(segs, s)
+			mu.Unlock()
+		},
+		Logger: m.log,
+	}
+	if err := rec.Initialize(); err != nil {
 		return err
 	}
+	m.progress(st, d, span, rec)
+	// The recorder ends by itself once it has read the stream to its end.
+	select {
+	case <-rec.Done():
+	case <-m.ctx.Done():
+		rec.Close()
+		<-rec.Done()
+	}
+	if st := rec.Stats(); st.DroppedFragments > 0 {
+		return fmt.Errorf("%d fragments could not be written in time", st.DroppedFragments)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(segs) == 0 {
+		return errors.New("the device sent no media")
+	}
+	exp, err := record.OpenExport(segs, segs[0].Start, segs[len(segs)-1].End)
+	if err != nil {
+		return fmt.Errorf("building the MP4: %w", err)
+	}
+	defer exp.Close()
+	f, err := os.OpenFile(d.info.Path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(f, io.NewSectionReader(exp, 0, exp.Size()))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	d.mu.Lock()
+	d.info.Bytes = n
+	d.mu.Unlock()
+	if err != nil {
+		_ = os.Remove(d.info.Path)
+		return fmt.Errorf("writing the MP4: %w", err)
+	}
+	return nil
+}
+
+// progress follows the stream until it ends and reports how much of the
+// range arrived.
+func (m *Media) progress(st *stream.Stream, d *download, span time.Duration, rec *record.Recorder) {
+	rd := st.NewReader()
+	defer rd.Close()
+	var first time.Duration
+	haveFirst := false
 	for {
-		units, rerr := rd.Read(m.ctx)
-		if rerr != nil {
-			if mux != nil {
-				if frag, err := mux.Flush(); err == nil && frag != nil {
-					if err := put(frag); err != nil {
-						return err
-					}
-				}
-			}
-			if err := w.Flush(); err != nil {
-				return err
-			}
-			d.mu.Lock()
-			d.info.Bytes = written
-			d.mu.Unlock()
-			if errors.Is(rerr, stream.ErrClosed) {
-				return nil
-			}
-			return rerr
+		units, err := rd.Read(m.ctx)
+		if err != nil {
+			return
 		}
-		for _, u := range units {
-			if mux == nil {
-				mux = fmp4.NewMuxer(st.Tracks())
-				init, err := mux.Init()
-				if err != nil {
-					return fmt.Errorf("nothing to save as MP4: %w", err)
-				}
-				if err := put(init); err != nil {
-					return err
-				}
-			}
-			frag, err := mux.Write(u)
-			if errors.Is(err, fmp4.ErrParamsChanged) {
-				// One file has one init segment: a codec change ends what
-				// can be saved in it.
-				return fmt.Errorf("codec parameters changed mid-download: %w", err)
-			}
-			if err != nil {
-				return err
-			}
-			if frag != nil {
-				if err := put(frag); err != nil {
-					return err
-				}
-			}
-			if !haveFirst {
-				first, haveFirst = u.DTS, true
-			}
-			if now := time.Now(); now.Sub(lastUpdate) > 200*time.Millisecond {
-				lastUpdate = now
-				d.mu.Lock()
-				d.info.Progress = progress(u.DTS-first, span)
-				d.info.Bytes = written
-				d.mu.Unlock()
-			}
+		u := units[len(units)-1]
+		if !haveFirst {
+			first, haveFirst = units[0].DTS, true
 		}
+		written := int64(rec.Stats().Bytes)
+		d.mu.Lock()
+		d.info.Progress = progress(u.DTS-first, span)
+		d.info.Bytes = written
+		d.mu.Unlock()
 	}
 }
 
