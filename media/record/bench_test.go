@@ -62,8 +62,8 @@ func syntheticSegments(b *testing.B, dir string, n int) []Segment {
 		b.Fatal(err)
 	}
 	pub := s.NewPublisher()
-	pub.SetTrack(0, videoParams(clip))
-	pub.SetTrack(1, audioParams(b, aac))
+	pub.SetTrack(0, clip.Params())
+	pub.SetTrack(1, aac.Params())
 	frame := bytes.Repeat([]byte{0x41, 0x9a}, 60)
 	key := bytes.Repeat([]byte{0x65, 0x88}, 200)
 	end := time.Duration(n)*time.Minute + 2*time.Second

@@ -52,30 +52,6 @@ func loadAudio(t testing.TB, name string) *testsrc.AudioClip {
 	return c
 }
 
-func videoParams(c *testsrc.VideoClip) *unit.Params {
-	p := &unit.Params{SPS: c.SPS, PPS: c.PPS, Width: c.Width, Height: c.Height}
-	if c.Codec == testsrc.CodecH265 {
-		p.Codec, p.VPS = unit.CodecH265, c.VPS
-	} else {
-		p.Codec = unit.CodecH264
-	}
-	return p
-}
-
-func audioParams(t testing.TB, c *testsrc.AudioClip) *unit.Params {
-	p := &unit.Params{SampleRate: c.SampleRate, Channels: c.Channels}
-	if c.Codec == testsrc.CodecAAC {
-		conf, err := c.Config.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.Codec, p.AudioConfig = unit.CodecAAC, conf
-	} else {
-		p.Codec = unit.CodecPCMA
-	}
-	return p
-}
-
 // feeder publishes clips into a stream as fast as it is asked to, with
 // timestamps as a camera would give them: video DTS = i/fps, audio DTS =
 // j*samples/rate, and unit wall-clock times = base + DTS (+ skew, which a
@@ -95,10 +71,10 @@ type feeder struct {
 func newFeeder(t testing.TB, s *stream.Stream, video *testsrc.VideoClip, audio *testsrc.AudioClip, base time.Time) *feeder {
 	f := &feeder{t: t, pub: s.NewPublisher(), video: video, audio: audio, base: base}
 	if video != nil {
-		f.pub.SetTrack(0, videoParams(video))
+		f.pub.SetTrack(0, video.Params())
 	}
 	if audio != nil {
-		f.pub.SetTrack(1, audioParams(t, audio))
+		f.pub.SetTrack(1, audio.Params())
 	}
 	return f
 }
@@ -153,7 +129,7 @@ func (f *feeder) feed(until time.Duration) {
 // switchVideo changes the video clip (and its parameters) at the next frame.
 func (f *feeder) switchVideo(c *testsrc.VideoClip) {
 	f.video, f.vBase = c, f.vi
-	f.pub.SetTrack(0, videoParams(c))
+	f.pub.SetTrack(0, c.Params())
 }
 
 // collector gathers the segments a recorder reports.

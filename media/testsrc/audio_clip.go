@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
+
+	"github.com/nvr/nvr/media/unit"
 )
 
 // Audio codec names used in AudioClip.Codec.
@@ -119,4 +121,18 @@ func loadALaw(buf []byte) (*AudioClip, error) {
 		c.Frames[i] = buf[i*pcmaSamplesPerFrame : (i+1)*pcmaSamplesPerFrame : (i+1)*pcmaSamplesPerFrame]
 	}
 	return c, nil
+}
+
+// Params returns the clip's codec parameters as an ingest declares them.
+func (c *AudioClip) Params() *unit.Params {
+	p := &unit.Params{Codec: unit.CodecPCMA, SampleRate: c.SampleRate, Channels: c.Channels}
+	if c.Codec == CodecAAC {
+		conf, err := c.Config.Marshal()
+		if err != nil {
+			// The config was read from the clip's own ADTS headers.
+			panic("testsrc: AAC clip with a config that does not marshal: " + err.Error())
+		}
+		p.Codec, p.AudioConfig = unit.CodecAAC, conf
+	}
+	return p
 }

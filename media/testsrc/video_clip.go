@@ -9,6 +9,8 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
+
+	"github.com/nvr/nvr/media/unit"
 )
 
 // Video codec names used in VideoClip.Codec.
@@ -224,4 +226,13 @@ func roundFPS(fps float64) int {
 		return defaultFPS
 	}
 	return n
+}
+
+// Params returns the clip's codec parameters as an ingest declares them.
+func (c *VideoClip) Params() *unit.Params {
+	p := &unit.Params{Codec: unit.CodecH264, SPS: c.SPS, PPS: c.PPS, Width: c.Width, Height: c.Height, SampleRate: 90000}
+	if c.Codec == CodecH265 {
+		p.Codec, p.VPS = unit.CodecH265, c.VPS
+	}
+	return p
 }

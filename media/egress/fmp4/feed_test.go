@@ -31,38 +31,14 @@ type clipSource struct {
 	SwitchTo *testsrc.VideoClip
 }
 
-func videoParams(c *testsrc.VideoClip) *unit.Params {
-	p := &unit.Params{SPS: c.SPS, PPS: c.PPS, Width: c.Width, Height: c.Height, SampleRate: 90000}
-	if c.Codec == testsrc.CodecH265 {
-		p.Codec, p.VPS = unit.CodecH265, c.VPS
-	} else {
-		p.Codec = unit.CodecH264
-	}
-	return p
-}
-
-func audioParams(t testing.TB, c *testsrc.AudioClip) *unit.Params {
-	p := &unit.Params{SampleRate: c.SampleRate, Channels: c.Channels}
-	if c.Codec == testsrc.CodecAAC {
-		conf, err := c.Config.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.Codec, p.AudioConfig = unit.CodecAAC, conf
-	} else {
-		p.Codec = unit.CodecPCMA
-	}
-	return p
-}
-
 // run publishes until ctx ends or For is reached.
 func (c *clipSource) run(ctx context.Context, t testing.TB, s *stream.Stream) {
 	pub := s.NewPublisher()
 	video := c.Video
-	pub.SetTrack(0, videoParams(video))
+	pub.SetTrack(0, video.Params())
 	var aParams *unit.Params
 	if c.Audio != nil {
-		aParams = audioParams(t, c.Audio)
+		aParams = c.Audio.Params()
 		pub.SetTrack(1, aParams)
 	}
 	speed := c.Speed
@@ -96,7 +72,7 @@ func (c *clipSource) run(ctx context.Context, t testing.TB, s *stream.Stream) {
 		if vDTS <= aDTS {
 			if !switched && c.SwitchTo != nil && vDTS >= c.SwitchAt {
 				switched, video, vBase = true, c.SwitchTo, vi
-				pub.SetTrack(0, videoParams(video))
+				pub.SetTrack(0, video.Params())
 			}
 			f := video.Frames[(vi-vBase)%len(video.Frames)]
 			pub.Write(&unit.Unit{Track: 0, DTS: vDTS, PTS: vDTS, Key: f.Key, Data: f.NALUs})

@@ -48,7 +48,7 @@ func partTrack(p *fmp4.Part, id int) *fmp4.PartTrack {
 func TestMuxerTracks(t *testing.T) {
 	h264Clip := loadVideo(t, testsrc.ClipH264)
 	h265Clip := loadVideo(t, testsrc.ClipH265)
-	aac := audioParams(t, loadAudio(t, testsrc.ClipAAC))
+	aac := loadAudio(t, testsrc.ClipAAC).Params()
 	avc1 := "avc1." + hex.EncodeToString(h264Clip.SPS[1:4])
 
 	cases := []struct {
@@ -58,17 +58,17 @@ func TestMuxerTracks(t *testing.T) {
 		codecs  []string // mp4 codec types, in track ID order
 		wantErr error
 	}{
-		{"h264+aac", []*unit.Params{videoParams(h264Clip), aac},
+		{"h264+aac", []*unit.Params{h264Clip.Params(), aac},
 			`video/mp4; codecs="` + avc1 + `,mp4a.40.2"`, []string{"h264", "aac"}, nil},
-		{"aac first", []*unit.Params{aac, videoParams(h264Clip)},
+		{"aac first", []*unit.Params{aac, h264Clip.Params()},
 			`video/mp4; codecs="` + avc1 + `,mp4a.40.2"`, []string{"h264", "aac"}, nil},
-		{"h265", []*unit.Params{videoParams(h265Clip)},
+		{"h265", []*unit.Params{h265Clip.Params()},
 			`video/mp4; codecs="hvc1.1.6.L60.90"`, []string{"h265"}, nil},
-		{"h264+g711", []*unit.Params{videoParams(h264Clip), pcmaParams},
+		{"h264+g711", []*unit.Params{h264Clip.Params(), pcmaParams},
 			`video/mp4; codecs="` + avc1 + `"`, []string{"h264"}, nil},
 		{"aac only", []*unit.Params{nil, aac},
 			`audio/mp4; codecs="mp4a.40.2"`, []string{"aac"}, nil},
-		{"two videos", []*unit.Params{videoParams(h264Clip), videoParams(h265Clip)},
+		{"two videos", []*unit.Params{h264Clip.Params(), h265Clip.Params()},
 			`video/mp4; codecs="` + avc1 + `"`, []string{"h264"}, nil},
 		{"g711 only", []*unit.Params{pcmaParams}, "", nil, ErrNoTracks},
 		{"incomplete h264", []*unit.Params{{Codec: unit.CodecH264}}, "", nil, ErrNoTracks},
@@ -132,9 +132,9 @@ func TestCodecString(t *testing.T) {
 		p    *unit.Params
 		want string
 	}{
-		{"h264", videoParams(h264Clip), "avc1." + hex.EncodeToString(h264Clip.SPS[1:4])},
-		{"h265 main", videoParams(loadVideo(t, testsrc.ClipH265)), "hvc1.1.6.L60.90"},
-		{"aac lc", audioParams(t, loadAudio(t, testsrc.ClipAAC)), "mp4a.40.2"},
+		{"h264", h264Clip.Params(), "avc1." + hex.EncodeToString(h264Clip.SPS[1:4])},
+		{"h265 main", loadVideo(t, testsrc.ClipH265).Params(), "hvc1.1.6.L60.90"},
+		{"aac lc", loadAudio(t, testsrc.ClipAAC).Params(), "mp4a.40.2"},
 		{"g711", pcmaParams, ""},
 		{"nil", nil, ""},
 	}
@@ -157,7 +157,7 @@ type muxerFixture struct {
 
 func newMuxerFixture(t *testing.T) *muxerFixture {
 	f := &muxerFixture{video: loadVideo(t, testsrc.ClipH264), audio: loadAudio(t, testsrc.ClipAAC)}
-	f.vp, f.ap = videoParams(f.video), audioParams(t, f.audio)
+	f.vp, f.ap = f.video.Params(), f.audio.Params()
 	f.m = NewMuxer([]*unit.Params{f.vp, f.ap})
 	return f
 }
@@ -238,7 +238,7 @@ func TestMuxerParamsChange(t *testing.T) {
 	mustWrite(t, f.m, u)
 
 	h265Clip := loadVideo(t, testsrc.ClipH265)
-	hp := videoParams(h265Clip)
+	hp := h265Clip.Params()
 	u = &unit.Unit{Track: 0, Params: hp, DTS: 80 * time.Millisecond, PTS: 80 * time.Millisecond, Key: true, Data: h265Clip.Frames[0].NALUs}
 	if _, err := f.m.Write(u); !errors.Is(err, ErrParamsChanged) {
 		t.Fatalf("Write with new codec: %v, want ErrParamsChanged", err)
@@ -343,7 +343,7 @@ func TestToTimescale(t *testing.T) {
 
 func BenchmarkMuxerWrite(b *testing.B) {
 	video, _ := testsrc.LoadVideo(testsrc.ClipH264)
-	vp := videoParams(video)
+	vp := video.Params()
 	m := NewMuxer([]*unit.Params{vp})
 	i := 0
 	for b.Loop() {
