@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -27,18 +25,13 @@ var gbTransports = []string{"udp", "tcp-passive", "tcp-active"}
 // gbFlags are the flags of the commands that drive the GB28181 channels
 // of devices already registered with the nvr (by gbsim).
 type gbFlags struct {
-	nvr, user, pass string
-	pid, simPID     int
-	transport       string
-	onlineTimeout   time.Duration
+	apiFlags
+	transport     string
+	onlineTimeout time.Duration
 }
 
 func (f *gbFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.nvr, "nvr", "http://127.0.0.1:8080", "nvr base URL (loopback only)")
-	fs.StringVar(&f.user, "user", "admin", "nvr username")
-	fs.StringVar(&f.pass, "pass", "", "nvr password")
-	fs.IntVar(&f.pid, "pid", 0, "pid of the nvr process to sample")
-	fs.IntVar(&f.simPID, "sim-pid", 0, "pid of the device simulator (gbsim), to report its CPU apart from unrelated load")
+	f.apiFlags.register(fs, "device simulator (gbsim)")
 	fs.StringVar(&f.transport, "transport", "", "set the devices' stream_transport first: "+strings.Join(gbTransports, ", ")+" (empty: leave it); restored at the end")
 	fs.DurationVar(&f.onlineTimeout, "online-timeout", 120*time.Second, "how long to wait for the streams to come online")
 }
@@ -46,38 +39,13 @@ func (f *gbFlags) register(fs *flag.FlagSet) {
 // validate checks the flags; needPID says whether the command samples the
 // nvr process.
 func (f *gbFlags) validate(needPID bool) error {
-	f.nvr = strings.TrimRight(f.nvr, "/")
-	if err := checkLoopbackURL(f.nvr, "http"); err != nil {
-		return fmt.Errorf("-nvr: %w", err)
-	}
-	if needPID && f.pid <= 0 {
-		return errors.New("-pid is required: the nvr process to sample")
+	if err := f.apiFlags.validate(needPID); err != nil {
+		return err
 	}
 	if f.transport != "" && !slices.Contains(gbTransports, f.transport) {
 		return fmt.Errorf("-transport %q: want one of %s", f.transport, strings.Join(gbTransports, ", "))
 	}
 	return nil
-}
-
-// watch returns the processes that are part of the test besides the nvr:
-// the simulator when -sim-pid is set, and this process when self is true.
-func (f *gbFlags) watch(hz int, self bool) []watched {
-	var w []watched
-	if f.simPID > 0 {
-		w = append(w, watched{"simulator", proc{pid: f.simPID, hz: hz}})
-	}
-	if self {
-		w = append(w, watched{"nvrload", proc{pid: os.Getpid(), hz: hz}})
-	}
-	return w
-}
-
-func (f *gbFlags) login(ctx context.Context) (*apiClient, error) {
-	api := newAPIClient(f.nvr)
-	if err := api.login(ctx, f.user, f.pass); err != nil {
-		return nil, err
-	}
-	return api, nil
 }
 
 // gbSet is the GB28181 video channels a command uses, and what it changed

@@ -18,37 +18,57 @@ import (
 var errNotLoopback = errors.New("only loopback addresses are allowed")
 
 // nvrFlags are the flags shared by the commands that drive an nvr.
-type nvrFlags struct {
+// apiFlags are the flags of every command that drives a running nvr: where
+// it is, how to log in, and which processes to sample.
+type apiFlags struct {
 	nvr, user, pass string
-	rtsp, prefix    string
 	pid, simPID     int
-	onlineTimeout   time.Duration
 }
 
-func (f *nvrFlags) register(fs *flag.FlagSet) {
+// register adds the flags; simulator names the simulator -sim-pid means.
+func (f *apiFlags) register(fs *flag.FlagSet, simulator string) {
 	fs.StringVar(&f.nvr, "nvr", "http://127.0.0.1:8080", "nvr base URL (loopback only)")
 	fs.StringVar(&f.user, "user", "admin", "nvr username")
 	fs.StringVar(&f.pass, "pass", "", "nvr password")
+	fs.IntVar(&f.pid, "pid", 0, "pid of the nvr process to sample")
+	fs.IntVar(&f.simPID, "sim-pid", 0, "pid of the "+simulator+", to report its CPU apart from unrelated load")
+}
+
+// validate checks the flags; needPID says whether the command samples the
+// nvr process.
+func (f *apiFlags) validate(needPID bool) error {
+	f.nvr = strings.TrimRight(f.nvr, "/")
+	if err := checkLoopbackURL(f.nvr, "http"); err != nil {
+		return fmt.Errorf("-nvr: %w", err)
+	}
+	if needPID && f.pid <= 0 {
+		return errors.New("-pid is required: the nvr process to sample")
+	}
+	return nil
+}
+
+type nvrFlags struct {
+	apiFlags
+	rtsp, prefix  string
+	onlineTimeout time.Duration
+}
+
+func (f *nvrFlags) register(fs *flag.FlagSet) {
+	f.apiFlags.register(fs, "camera simulator (nvrload camera)")
 	fs.StringVar(&f.rtsp, "rtsp", "rtsp://127.0.0.1:8554", "base URL of the camera simulator (nvrload camera; loopback only)")
 	fs.StringVar(&f.prefix, "prefix", "cam", "path prefix of the simulated cameras")
-	fs.IntVar(&f.pid, "pid", 0, "pid of the nvr process to sample")
-	fs.IntVar(&f.simPID, "sim-pid", 0, "pid of the camera simulator (nvrload camera), to report its CPU apart from unrelated load")
 	fs.DurationVar(&f.onlineTimeout, "online-timeout", 60*time.Second, "how long to wait for channels to come online")
 }
 
 // validate checks the flags; needPID says whether the command samples the
 // nvr process.
 func (f *nvrFlags) validate(needPID bool) error {
-	f.nvr = strings.TrimRight(f.nvr, "/")
-	f.rtsp = strings.TrimRight(f.rtsp, "/")
-	if err := checkLoopbackURL(f.nvr, "http"); err != nil {
-		return fmt.Errorf("-nvr: %w", err)
+	if err := f.apiFlags.validate(needPID); err != nil {
+		return err
 	}
+	f.rtsp = strings.TrimRight(f.rtsp, "/")
 	if err := checkLoopbackURL(f.rtsp, "rtsp"); err != nil {
 		return fmt.Errorf("-rtsp: %w", err)
-	}
-	if needPID && f.pid <= 0 {
-		return errors.New("-pid is required: the nvr process to sample")
 	}
 	return nil
 }
@@ -78,7 +98,7 @@ func checkLoopbackHost(host string) error {
 
 // watch returns the processes that are part of the test besides the nvr:
 // the simulator when -sim-pid is set, and this process when self is true.
-func (f *nvrFlags) watch(hz int, self bool) []watched {
+func (f *apiFlags) watch(hz int, self bool) []watched {
 	var w []watched
 	if f.simPID > 0 {
 		w = append(w, watched{"simulator", proc{pid: f.simPID, hz: hz}})
@@ -90,7 +110,7 @@ func (f *nvrFlags) watch(hz int, self bool) []watched {
 }
 
 // login returns an API client logged in to the nvr.
-func (f *nvrFlags) login(ctx context.Context) (*apiClient, error) {
+func (f *apiFlags) login(ctx context.Context) (*apiClient, error) {
 	api := newAPIClient(f.nvr)
 	if err := api.login(ctx, f.user, f.pass); err != nil {
 		return nil, err
