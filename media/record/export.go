@@ -13,6 +13,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/nvr/nvr/media/codec/isobmff"
 )
 
 // Errors returned by OpenExport.
@@ -404,7 +406,7 @@ func durationToTicks(d time.Duration, rate uint32) int64 {
 	if neg {
 		d = -d
 	}
-	v := int64(toTimescale(d, rate))
+	v := int64(isobmff.Ticks(d, rate))
 	if neg {
 		return -v
 	}

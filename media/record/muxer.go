@@ -9,6 +9,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
 
+	"github.com/nvr/nvr/media/codec/isobmff"
 	"github.com/nvr/nvr/media/unit"
 )
 
@@ -132,7 +133,7 @@ func (m *muxer) codecs() string {
 // add stores a unit of a stored track.
 func (m *muxer) add(t *track, u *unit.Unit) {
 	if t == m.ref {
-		dts := toTimescale(u.DTS, t.timescale)
+		dts := isobmff.Ticks(u.DTS, t.timescale)
 		if !m.started {
 			m.refStart, m.started = dts, true
 		}
@@ -148,7 +149,7 @@ func (m *muxer) mediaTime(u *unit.Unit) time.Duration {
 	if !m.started {
 		return 0
 	}
-	return ticksToDuration(int64(toTimescale(u.DTS, m.ref.timescale))-int64(m.refStart), m.ref.timescale)
+	return ticksToDuration(int64(isobmff.Ticks(u.DTS, m.ref.timescale))-int64(m.refStart), m.ref.timescale)
 }
 
 // fragmentAge returns how much reference media the fragment would hold if it
@@ -157,7 +158,7 @@ func (m *muxer) fragmentAge(u *unit.Unit) time.Duration {
 	if !m.inFrag {
 		return 0
 	}
-	return ticksToDuration(int64(toTimescale(u.DTS, m.ref.timescale))-int64(m.fragRef), m.ref.timescale)
+	return ticksToDuration(int64(isobmff.Ticks(u.DTS, m.ref.timescale))-int64(m.fragRef), m.ref.timescale)
 }
 
 // fragmentBytes returns the payload bytes of the fragment so far.
@@ -178,7 +179,7 @@ func (m *muxer) fragmentBytes() int {
 // empty.
 func (m *muxer) flushBefore(t *track, u *unit.Unit) (*fragment, error) {
 	if t.pending != nil {
-		dts := toTimescale(u.DTS, t.timescale)
+		dts := isobmff.Ticks(u.DTS, t.timescale)
 		d := uint64(0)
 		if dts > t.pending.dts {
 			d = dts - t.pending.dts

@@ -12,6 +12,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 	mp4codecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
+	"github.com/nvr/nvr/media/codec/isobmff"
 	"github.com/nvr/nvr/media/unit"
 )
 
@@ -116,13 +117,13 @@ func newTrack(p *unit.Params) (*track, error) {
 // add turns a unit into samples. Each sample completes the one before it,
 // whose duration is the distance between the two.
 func (t *track) add(u *unit.Unit) {
-	dts := toTimescale(u.DTS, t.timescale)
+	dts := isobmff.Ticks(u.DTS, t.timescale)
 	switch {
 	case t.video:
 		s := &pendingSample{dts: dts}
-		s.PTSOffset = int32(int64(toTimescale(u.PTS, t.timescale)) - int64(dts))
+		s.PTSOffset = int32(int64(isobmff.Ticks(u.PTS, t.timescale)) - int64(dts))
 		s.IsNonSyncSample = !u.Key
-		s.Payload = avcc(u.Data)
+		s.Payload = isobmff.AVCC(u.Data)
 		t.push(s)
 
 	case t.g711 != nil:
@@ -219,38 +220,8 @@ func (t *track) reset() {
 	t.samples, t.dur, t.size = nil, 0, 0
 }
 
-// toTimescale converts a stream time to ticks of a clock, rounding to the
-// nearest tick. Seconds and the remainder are scaled apart so that a stream
-// running for months does not overflow.
-func toTimescale(d time.Duration, rate uint32) uint64 {
-	if d <= 0 {
-		return 0
-	}
-	secs, rem := d/time.Second, d%time.Second
-	return uint64(secs)*uint64(rate) + (uint64(rem)*uint64(rate)+uint64(time.Second)/2)/uint64(time.Second)
-}
-
 // ticksToDuration converts ticks of a clock to a duration.
 func ticksToDuration(ticks int64, rate uint32) time.Duration {
 	r := int64(rate)
 	return time.Duration(ticks/r)*time.Second + time.Duration(ticks%r)*time.Second/time.Duration(r)
-}
-
-// avcc joins NAL units with 4-byte length prefixes (ISO/IEC 14496-15 5.3.2;
-// the avcC/hvcC mediacommon writes say lengthSizeMinusOne = 3).
-func avcc(nalus [][]byte) []byte {
-	n := 0
-	for _, nalu := range nalus {
-		n += 4 + len(nalu)
-	}
-	buf := make([]byte, 0, n)
-	for _, nalu := range nalus {
-		if len(nalu) == 0 {
-			continue
-		}
-		l := len(nalu)
-		buf = append(buf, byte(l>>24), byte(l>>16), byte(l>>8), byte(l))
-		buf = append(buf, nalu...)
-	}
-	return buf
 }

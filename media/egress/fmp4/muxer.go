@@ -8,6 +8,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
 
+	"github.com/nvr/nvr/media/codec/isobmff"
 	"github.com/nvr/nvr/media/unit"
 )
 
@@ -227,22 +228,22 @@ func (m *Muxer) Write(u *unit.Unit) ([]byte, error) {
 	}
 
 	if t == m.video {
-		s := &sample{dts: toTimescale(u.DTS, t.codec.timescale)}
-		s.PTSOffset = int32(toTimescale(u.PTS, t.codec.timescale) - s.dts)
+		s := &sample{dts: isobmff.Ticks(u.DTS, t.codec.timescale)}
+		s.PTSOffset = int32(isobmff.Ticks(u.PTS, t.codec.timescale) - s.dts)
 		s.IsNonSyncSample = !u.Key
-		s.Payload = avcc(u.Data)
+		s.Payload = isobmff.AVCC(u.Data)
 		t.push(s)
 		return m.emit()
 	}
 
 	// AAC: each entry of Data is one access unit of 1024 samples.
-	dts := toTimescale(u.DTS, t.codec.timescale)
+	dts := isobmff.Ticks(u.DTS, t.codec.timescale)
 	for i, au := range u.Data {
 		s := &sample{dts: dts + uint64(i)*mpeg4audio.SamplesPerAccessUnit}
 		s.Payload = au
 		t.push(s)
 	}
-	if m.video == nil || t.readyD >= toTimescale(maxAudioAhead, t.codec.timescale) {
+	if m.video == nil || t.readyD >= isobmff.Ticks(maxAudioAhead, t.codec.timescale) {
 		return m.emit()
 	}
 	return nil, nil
@@ -341,34 +342,4 @@ func (t *muxerTrack) complete(d uint32) {
 	}
 	t.ready = append(t.ready, &p.Sample)
 	t.readyD += uint64(d)
-}
-
-// toTimescale converts a stream time to ticks of a clock, rounding to the
-// nearest tick. Seconds and the remainder are scaled apart so that a stream
-// running for months does not overflow.
-func toTimescale(d time.Duration, rate uint32) uint64 {
-	if d <= 0 {
-		return 0
-	}
-	secs, rem := d/time.Second, d%time.Second
-	return uint64(secs)*uint64(rate) + (uint64(rem)*uint64(rate)+uint64(time.Second)/2)/uint64(time.Second)
-}
-
-// avcc joins NAL units with 4-byte length prefixes (ISO/IEC 14496-15 5.3.2,
-// lengthSizeMinusOne = 3 in the avcC/hvcC mediacommon writes).
-func avcc(nalus [][]byte) []byte {
-	n := 0
-	for _, nalu := range nalus {
-		n += 4 + len(nalu)
-	}
-	buf := make([]byte, 0, n)
-	for _, nalu := range nalus {
-		if len(nalu) == 0 {
-			continue
-		}
-		l := len(nalu)
-		buf = append(buf, byte(l>>24), byte(l>>16), byte(l>>8), byte(l))
-		buf = append(buf, nalu...)
-	}
-	return buf
 }

@@ -321,26 +321,6 @@ func TestMuxerAudioWithoutVideo(t *testing.T) {
 	}
 }
 
-func TestToTimescale(t *testing.T) {
-	cases := []struct {
-		d    time.Duration
-		rate uint32
-		want uint64
-	}{
-		{0, 90000, 0},
-		{-time.Second, 90000, 0},
-		{40 * time.Millisecond, 90000, 3600},
-		{1024 * time.Second / 44100, 44100, 1024},         // floored ns, rounded back
-		{7 * 1024 * time.Second / 44100, 44100, 7 * 1024}, // no drift
-		{90 * 24 * time.Hour, 90000, 90 * 24 * 3600 * 90000},
-	}
-	for _, tc := range cases {
-		if got := toTimescale(tc.d, tc.rate); got != tc.want {
-			t.Errorf("toTimescale(%v, %d) = %d, want %d", tc.d, tc.rate, got, tc.want)
-		}
-	}
-}
-
 func BenchmarkMuxerWrite(b *testing.B) {
 	video, _ := testsrc.LoadVideo(testsrc.ClipH264)
 	vp := video.Params()
