@@ -179,6 +179,12 @@ func TestGBQuirks(t *testing.T) {
 			if s.keyframes < 2 {
 				t.Errorf("%d keyframes in 4 s", s.keyframes)
 			}
+			// The answer's SSRC is the one that carries the media: the
+			// stream above only plays if the platform honoured it.
+			call := cam.waitCall(t, "a confirmed call", func(c gbsim.Call) bool { return c.Confirmed })
+			if tc.sim != nil && call.AnswerSSRC == call.Offer.SSRC {
+				t.Errorf("the device answered the offered SSRC %s: the quirk did not apply", call.AnswerSSRC)
+			}
 			if tc.quirks.Loss > 0 {
 				if in := e.with(t).ingest(name); in.Lost == 0 {
 					t.Errorf("no loss counted with 5%% loss: %+v", in)
