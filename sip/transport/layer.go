@@ -56,6 +56,7 @@ type Layer struct {
 	udp   *net.UDPConn
 	tcp   *net.TCPListener
 	conns map[string]*tcpConn // by remote address
+	poll  *poller             // watches conns for input (Linux), started on first use
 	// clients are the waiting client transactions, by branch and method.
 	clients map[string]chan sip.Response
 	addr    string
@@ -261,6 +262,9 @@ func (l *Layer) Cancel() {
 		}
 		for _, c := range l.conns {
 			_ = c.c.Close()
+		}
+		if l.poll != nil {
+			l.poll.stop()
 		}
 		l.mu.Unlock()
 		go func() {

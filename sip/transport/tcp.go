@@ -29,13 +29,22 @@ const (
 // catalogs do not need a big buffer.
 const tcpReadBuffer = 4 << 10
 
+// tcpPartialTimeout bounds how long a message that has begun to arrive
+// may take to arrive whole. An idle connection has no deadline: a device
+// sends a keepalive a minute, or less often over TCP.
+var tcpPartialTimeout = 30 * time.Second // a variable for tests
+
 // tcpConn is one TCP connection. Writes are serialized so that two
 // messages never interleave on the stream.
 type tcpConn struct {
-	c      net.Conn
+	l      *Layer
+	c      *net.TCPConn
 	remote netip.AddrPort
+	key    string // remote as a string, the key of Layer.conns
+	id     uint64 // the poller's handle, where there is a poller
 
-	wmu sync.Mutex
+	wmu       sync.Mutex
+	closeOnce sync.Once
 }
 
 func (t *tcpConn) write(b []byte) error {
@@ -43,10 +52,25 @@ func (t *tcpConn) write(b []byte) error {
 	defer t.wmu.Unlock()
 	_ = t.c.SetWriteDeadline(time.Now().Add(tcpWriteTimeout))
 	if _, err := t.c.Write(b); err != nil {
-		_ = t.c.Close() // a partial write leaves the stream unframed
+		t.close() // a partial write leaves the stream unframed
 		return fmt.Errorf("sip send tcp to %s: %w", t.remote, err)
 	}
 	return nil
+}
+
+// close closes the connection and forgets it. Every path that ends a
+// connection goes through here, so that neither Layer.conns nor the poller
+// keep it.
+func (t *tcpConn) close() {
+	t.closeOnce.Do(func() {
+		t.l.unwatch(t)
+		_ = t.c.Close()
+		t.l.mu.Lock()
+		if t.l.conns[t.key] == t {
+			delete(t.l.conns, t.key)
+		}
+		t.l.mu.Unlock()
+	})
 }
 
 // serveTCP starts accepting on ln.
@@ -95,21 +119,27 @@ func (l *Layer) dial(remote netip.AddrPort) (*tcpConn, error) {
 // track registers c and starts reading it. It returns nil after Cancel.
 func (l *Layer) track(c *net.TCPConn) *tcpConn {
 	ap := c.RemoteAddr().(*net.TCPAddr).AddrPort()
-	tc := &tcpConn{c: c, remote: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())}
-	key := tc.remote.String()
+	tc := &tcpConn{l: l, c: c, remote: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())}
+	tc.key = tc.remote.String()
 	l.mu.Lock()
 	if l.isCanceled() {
 		l.mu.Unlock()
 		_ = c.Close()
 		return nil
 	}
-	if old := l.conns[key]; old != nil {
-		_ = old.c.Close()
-	}
-	l.conns[key] = tc
-	l.wg.Add(1)
+	old := l.conns[tc.key]
+	l.conns[tc.key] = tc
 	l.mu.Unlock()
-	go l.readTCP(tc, key)
+	if old != nil {
+		old.close()
+	}
+	if err := l.watch(tc); err != nil {
+		if !errors.Is(err, ErrClosed) {
+			l.log.Warn("sip tcp connection not read", "remote", tc.key, "err", err)
+		}
+		tc.close()
+		return nil
+	}
 	return tc
 }
 
@@ -130,44 +160,35 @@ func (l *Layer) putReader(r *bufio.Reader) {
 	l.readersLent.Add(-1)
 }
 
-func (l *Layer) readTCP(tc *tcpConn, key string) {
-	defer l.wg.Done()
-	defer func() {
-		_ = tc.c.Close()
-		l.mu.Lock()
-		if l.conns[key] == tc {
-			delete(l.conns, key)
-		}
-		l.mu.Unlock()
-	}()
-	// A device's connection is idle most of the time (a keepalive a
-	// minute): it waits for input without a buffer, borrows one to read
-	// what came, and gives it back once it has read all of it.
-	wait := readableWaiter(tc.c)
-	var r *bufio.Reader
-	defer func() {
-		if r != nil {
-			l.putReader(r)
-		}
-	}()
+// readBuffered reads and handles the messages of tc until r holds no more
+// input, then gives r back. It waits without a deadline for the first
+// byte (there is one when the caller was told of input), but a message
+// that has begun must arrive whole within tcpPartialTimeout. It returns
+// false when the connection has ended (and is closed).
+func (l *Layer) readBuffered(tc *tcpConn, r *bufio.Reader) bool {
 	for {
-		if r == nil {
-			if err := wait(); err != nil {
-				if !errors.Is(err, net.ErrClosed) && !l.isCanceled() {
-					l.problems.report("closing sip tcp connection", "remote", key, "err", err)
-				}
-				return
+		_, err := r.Peek(1)
+		var data []byte
+		if err == nil {
+			skipBlankLines(r) // RFC 5626 keep-alives
+			if r.Buffered() == 0 {
+				l.putReader(r)
+				return true
 			}
-			r = l.getReader(tc.c)
+			_ = tc.c.SetReadDeadline(time.Now().Add(tcpPartialTimeout))
+			data, err = ReadStreamMessage(r, l.MaxHeaderSize, l.MaxBodySize)
 		}
-		data, err := ReadStreamMessage(r, l.MaxHeaderSize, l.MaxBodySize)
 		switch {
 		case err == nil:
-			if r.Buffered() == 0 { // data is a copy: the buffer can go back
+			last := r.Buffered() == 0
+			if last { // data is a copy: the buffer can go back
+				_ = tc.c.SetReadDeadline(time.Time{})
 				l.putReader(r)
-				r = nil
 			}
 			l.handle(data, "TCP", tc.remote, tc.write)
+			if last {
+				return true
+			}
 			continue
 		case errors.Is(err, ErrBodyTooLarge):
 			// Answer 413 from the header section, then close: skipping the
@@ -175,8 +196,22 @@ func (l *Layer) readTCP(tc *tcpConn, key string) {
 			l.refuse(l.dec.reject(data, 413, "Request Entity Too Large", err), "TCP", tc.remote, tc.write)
 		case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), l.isCanceled():
 		default:
-			l.problems.report("closing sip tcp connection", "remote", key, "err", err)
+			l.problems.report("closing sip tcp connection", "remote", tc.key, "err", err)
 		}
-		return
+		l.putReader(r)
+		tc.close()
+		return false
+	}
+}
+
+// skipBlankLines drops the CR and LF bytes at the head of what r has
+// buffered, without reading more.
+func skipBlankLines(r *bufio.Reader) {
+	for r.Buffered() > 0 {
+		b, _ := r.Peek(1)
+		if b[0] != '\r' && b[0] != '\n' {
+			return
+		}
+		_, _ = r.Discard(1)
 	}
 }
