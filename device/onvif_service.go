@@ -40,6 +40,25 @@ var (
 	ErrONVIFUnsupported = errors.New("not supported by the camera")
 )
 
+// AlreadyAddedError is returned when an ONVIF camera is added, or a device moved, to a device
+// service address (host and port, see ONVIFAddressKey) that a device already has. It matches
+// ErrConflict with errors.Is, so the API answers it as any other conflict.
+type AlreadyAddedError struct {
+	// Address is the host:port of the device service.
+	Address string
+	// DeviceID and DeviceName are the device that has the address.
+	DeviceID   int64
+	DeviceName string
+}
+
+// Error implements error.
+func (e *AlreadyAddedError) Error() string {
+	return fmt.Sprintf("the camera at %s is already added as device %d (%s)", e.Address, e.DeviceID, e.DeviceName)
+}
+
+// Is reports whether target is ErrConflict.
+func (e *AlreadyAddedError) Is(target error) bool { return target == ErrConflict }
+
 // Defaults of ONVIFService's zero fields.
 const (
 	// DefaultONVIFPollInterval is how often a camera's reachability is checked.
@@ -63,21 +82,31 @@ const pollWorkers = 8
 const clockTolerance = 2 * time.Second
 
 // ONVIFStore is what the ONVIF service needs from the database.
+//
+// An ONVIF device's device service address, as ONVIFAddressKey makes it of XAddr, is unique:
+// CreateONVIFDevice and SyncONVIFDevice return ErrConflict when another device has it, so that
+// two onboardings of one camera that race (in this process or in two sharing the database)
+// cannot both succeed.
 type ONVIFStore interface {
-	CreateDevice(ctx context.Context, d *Device, chans []*Channel) error
+	// CreateONVIFDevice stores a device and its channels in one transaction, as CreateDevice
+	// does, and claims the device's address.
+	CreateONVIFDevice(ctx context.Context, d *Device, chans []*Channel) error
 	Device(ctx context.Context, id int64) (*Device, error)
 	ListDevices(ctx context.Context, opts ListOptions) ([]*Device, int64, error)
 	Channels(ctx context.Context, deviceID int64) ([]*Channel, error)
 	Channel(ctx context.Context, id int64) (*Channel, error)
 	UpdateChannel(ctx context.Context, c *Channel) error
 	// SyncONVIFDevice stores a device's probed fields (name, address, account, identity, clock)
-	// and its channel changes in one transaction.
+	// and its channel changes in one transaction, and claims its address.
 	SyncONVIFDevice(ctx context.Context, d *Device, add, update []*Channel, remove []int64) error
 	SetDeviceOnline(ctx context.Context, id int64, online bool) error
 	TouchKeepalive(ctx context.Context, id int64, at time.Time) error
 	// SetChannelsStatus with nil gbIDs sets the status of all the device's channels.
 	SetChannelsStatus(ctx context.Context, deviceID int64, gbIDs []string, status string) error
 	SetClockOffset(ctx context.Context, id int64, offset time.Duration) error
+	// ClaimONVIFAddresses gives the devices stored without an address claim (before the store
+	// kept them unique) theirs; dups are the devices whose address another device has.
+	ClaimONVIFAddresses(ctx context.Context) (claimed int, dups []int64, err error)
 }
 
 // ONVIFService onboards ONVIF cameras (one channel per media profile, pulled over RTSP), keeps
@@ -116,6 +145,9 @@ type ONVIFService struct {
 	cams   map[int64]*camera           // by device ID
 	snaps  map[int64]*snapshot         // by channel ID
 	found  map[string]DiscoveredCamera // by endpoint reference (or first XAddr)
+	// busy holds the addresses (ONVIFAddressKey) that an onboarding or a change of address is
+	// working on; the channel is closed when it is done.
+	busy map[string]chan struct{}
 }
 
 // camera is what the service keeps in memory about one ONVIF device.
@@ -147,7 +179,8 @@ func (e *snapshot) finished() bool {
 	}
 }
 
-// Initialize fills in defaults and starts the reachability poll and, when configured, the
+// Initialize fills in defaults, claims the addresses of devices stored before addresses were
+// unique (see ONVIFStore), and starts the reachability poll and, when configured, the
 // background discovery. Both stop when ctx ends or Close is called.
 func (s *ONVIFService) Initialize(ctx context.Context) {
 	if s.Logger == nil {
@@ -169,12 +202,31 @@ func (s *ONVIFService) Initialize(ctx context.Context) {
 	s.cams = map[int64]*camera{}
 	s.snaps = map[int64]*snapshot{}
 	s.found = map[string]DiscoveredCamera{}
+	s.busy = map[string]chan struct{}{}
+	s.claimAddresses(ctx)
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	if s.PollInterval > 0 {
 		s.wg.Go(s.pollLoop)
 	}
 	if s.DiscoveryInterval > 0 {
 		s.wg.Go(s.discoveryLoop)
+	}
+}
+
+// claimAddresses has the store claim the addresses of older devices, and reports cameras that
+// were added twice before that was refused.
+func (s *ONVIFService) claimAddresses(ctx context.Context) {
+	claimed, dups, err := s.Store.ClaimONVIFAddresses(ctx)
+	if err != nil {
+		s.log.Warn("addresses of ONVIF devices not claimed", "error", err)
+		return
+	}
+	if claimed > 0 {
+		s.log.Info("addresses of ONVIF devices claimed", "devices", claimed)
+	}
+	for _, id := range dups {
+		// Left as it is: which of the two to keep is for a person to say.
+		s.log.Warn("camera added twice: the device has the address of an older one; delete one of them", "device_id", id)
 	}
 }
 
@@ -214,6 +266,11 @@ type NewONVIF struct {
 // Create probes a camera and adds it with one channel per media profile that has an RTSP
 // stream. Nothing is stored unless the probe succeeded: device and channels are created in one
 // transaction afterwards.
+//
+// A camera is added once: a second Create for the same device service address (host and port,
+// however written) returns an *AlreadyAddedError. Creates for one address run one after the
+// other in this process, so the second neither probes the camera nor waits for the database to
+// refuse it; the store's unique address settles races between processes.
 func (s *ONVIFService) Create(ctx context.Context, in NewONVIF) (*Device, []*Channel, error) {
 	u, ui, err := onvif.ParseAddress(in.Address)
 	if err != nil {
@@ -224,10 +281,15 @@ func (s *ONVIFService) Create(ctx context.Context, in NewONVIF) (*Device, []*Cha
 		user = ui.Username()
 		pass, _ = ui.Password()
 	}
-	if d, err := s.deviceAt(ctx, u.String()); err != nil {
+	unlock, err := s.lockAddress(ctx, ONVIFAddressKey(u.String()))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer unlock()
+	if d, err := s.deviceAt(ctx, u.String(), 0); err != nil {
 		return nil, nil, err
 	} else if d != nil {
-		return nil, nil, fmt.Errorf("%w: the camera at %s is already device %d (%s)", ErrConflict, u.Host, d.ID, d.Name)
+		return nil, nil, alreadyAdded(u.String(), d)
 	}
 	desc, err := onvif.Probe(ctx, u.String(), user, pass, s.clientOptions(0)...)
 	if err != nil {
@@ -248,8 +310,8 @@ func (s *ONVIFService) Create(ctx context.Context, in NewONVIF) (*Device, []*Cha
 	for _, ch := range chans {
 		ch.AlwaysOn = in.AlwaysOn
 	}
-	if err := s.Store.CreateDevice(ctx, d, chans); err != nil {
-		return nil, nil, err
+	if err := s.Store.CreateONVIFDevice(ctx, d, chans); err != nil {
+		return nil, nil, s.addressConflict(ctx, d, err)
 	}
 	for _, ch := range chans {
 		s.Media.SetChannel(ch)
@@ -258,7 +320,7 @@ func (s *ONVIFService) Create(ctx context.Context, in NewONVIF) (*Device, []*Cha
 	s.cams[d.ID] = &camera{online: true}
 	s.mu.Unlock()
 	s.log.Info("device added", "device_id", d.ID, "type", d.Type, "name", d.Name, "xaddr", d.XAddr,
-		"model", d.Model, "channels", len(chans), "clock_offset", d.ClockOffset)
+		"model", d.Model, "channels", len(chans), "media2", desc.Media2, "clock_offset", d.ClockOffset)
 	return d, chans, nil
 }
 
@@ -270,14 +332,17 @@ func applyDescription(d *Device, desc *onvif.DeviceDescription) {
 }
 
 // profileChannels makes one channel per profile that has video and an RTSP stream URI, named
-// after the device and the profile's role: "Door main", "Door sub".
+// after the device and the profile's role: "Door main", "Door sub". A token the device lists
+// twice makes one channel, the first.
 func profileChannels(d *Device, desc *onvif.DeviceDescription) []*Channel {
 	var out []*Channel
 	used := map[string]bool{}
+	tokens := map[string]bool{}
 	for _, p := range desc.Profiles {
-		if p.Codec == "" || p.StreamURI == "" {
+		if p.Codec == "" || p.StreamURI == "" || tokens[p.Token] {
 			continue
 		}
+		tokens[p.Token] = true
 		label := p.Role
 		if label == RoleOther || used[label] {
 			// A third stream, or the second main of an NVR with several video sources.
@@ -309,8 +374,8 @@ func withCredentials(raw, user, pass string) string {
 
 // sameProfile reports whether two channels agree on everything a profile sets.
 func sameProfile(a, b *Channel) bool {
-	return a.URL == b.URL && a.Role == b.Role && a.Codec == b.Codec && a.Width == b.Width && a.Height == b.Height &&
-		a.FPS == b.FPS && a.SnapshotURI == b.SnapshotURI && a.PTZ == b.PTZ
+	return a.ProfileToken == b.ProfileToken && a.URL == b.URL && a.Role == b.Role && a.Codec == b.Codec &&
+		a.Width == b.Width && a.Height == b.Height && a.FPS == b.FPS && a.SnapshotURI == b.SnapshotURI && a.PTZ == b.PTZ
 }
 
 // ONVIFSyncResult says what a re-read of a camera's profiles changed.
@@ -342,55 +407,105 @@ func (s *ONVIFService) resync(ctx context.Context, d *Device) (ONVIFSyncResult, 
 	if err != nil {
 		return ONVIFSyncResult{}, err
 	}
-	byToken := map[string]*Channel{}
-	for _, ch := range old {
-		if ch.ProfileToken != "" {
-			byToken[ch.ProfileToken] = ch
-		}
-	}
 	want := profileChannels(d, desc)
+	match, gone := matchChannels(old, want)
 	var add, update, restart []*Channel
-	for _, w := range want {
-		o := byToken[w.ProfileToken]
+	for i, w := range want {
+		o := match[i]
 		if o == nil {
 			w.AlwaysOn = slices.ContainsFunc(old, func(c *Channel) bool { return c.AlwaysOn })
 			add = append(add, w)
 			continue
 		}
-		delete(byToken, w.ProfileToken)
 		if sameProfile(o, w) {
 			continue
 		}
 		if o.URL != w.URL {
 			restart = append(restart, o)
 		}
-		o.URL, o.Role, o.Codec, o.Width, o.Height, o.FPS = w.URL, w.Role, w.Codec, w.Width, w.Height, w.FPS
-		o.SnapshotURI, o.PTZ = w.SnapshotURI, w.PTZ
+		o.ProfileToken, o.URL, o.Role, o.Codec = w.ProfileToken, w.URL, w.Role, w.Codec
+		o.Width, o.Height, o.FPS, o.SnapshotURI, o.PTZ = w.Width, w.Height, w.FPS, w.SnapshotURI, w.PTZ
 		update = append(update, o)
 	}
-	var removed []*Channel
-	var remove []int64
-	for _, o := range byToken {
-		removed = append(removed, o)
-		remove = append(remove, o.ID)
+	remove := make([]int64, len(gone))
+	for i, o := range gone {
+		remove[i] = o.ID
 	}
 	if err := s.Store.SyncONVIFDevice(ctx, d, add, update, remove); err != nil {
-		return ONVIFSyncResult{}, err
+		return ONVIFSyncResult{}, s.addressConflict(ctx, d, err)
 	}
 	for _, ch := range append(add, restart...) {
 		s.Media.SetChannel(ch)
 	}
-	for _, ch := range removed {
+	for _, ch := range gone {
 		s.Media.RemoveChannel(ch)
 	}
 	s.mu.Lock()
-	for _, ch := range append(update, removed...) {
+	for _, ch := range append(update, gone...) {
 		delete(s.snaps, ch.ID)
 	}
 	s.mu.Unlock()
 	res := ONVIFSyncResult{Added: len(add), Updated: len(update), Removed: len(remove), Total: len(want)}
 	s.log.Info("profiles synced", "device_id", d.ID, "added", res.Added, "updated", res.Updated, "removed", res.Removed)
 	return res, nil
+}
+
+// matchChannels pairs the profiles read now (want) with the channels made of them before (old):
+// match[i] is the channel of want[i], nil for a new profile; gone are the channels left over.
+//
+// A channel is found by its profile token, which Media (ver10) and Media2 share. Firmware that
+// gave its profiles other tokens through Media2 than through Media would otherwise turn a
+// camera first read through Media into new channels (losing names, always_on and recordings):
+// a channel whose token is gone is therefore also found by its stream URI, which names the
+// same stream whichever service handed it out.
+func matchChannels(old, want []*Channel) (match []*Channel, gone []*Channel) {
+	match = make([]*Channel, len(want))
+	byToken := map[string]*Channel{}
+	for _, ch := range old {
+		if ch.ProfileToken != "" {
+			byToken[ch.ProfileToken] = ch
+		}
+	}
+	for i, w := range want {
+		if o := byToken[w.ProfileToken]; o != nil {
+			match[i] = o
+			delete(byToken, w.ProfileToken)
+		}
+	}
+	byStream := map[string]*Channel{}
+	for _, ch := range old {
+		if byToken[ch.ProfileToken] == ch {
+			if k := streamKey(ch.URL); k != "" {
+				byStream[k] = ch
+			}
+		}
+	}
+	for i, w := range want {
+		if match[i] != nil {
+			continue
+		}
+		if o := byStream[streamKey(w.URL)]; o != nil {
+			match[i] = o
+			delete(byStream, streamKey(w.URL))
+			delete(byToken, o.ProfileToken)
+		}
+	}
+	for _, ch := range old {
+		if byToken[ch.ProfileToken] == ch {
+			gone = append(gone, ch)
+		}
+	}
+	return match, gone
+}
+
+// streamKey is a stream URI without its credentials, which change with the account.
+func streamKey(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	u.User = nil
+	return u.String()
 }
 
 // ONVIFPatch holds the fields of an ONVIF device to change; nil leaves one as is.
@@ -427,10 +542,16 @@ func (s *ONVIFService) Update(ctx context.Context, id int64, p ONVIFPatch) (*Dev
 			d.Username = ui.Username()
 			d.Password, _ = ui.Password()
 		}
-		if other, err := s.deviceAt(ctx, u.String()); err != nil {
+		// The new address is taken as an onboarding would take it (see Create).
+		unlock, err := s.lockAddress(ctx, ONVIFAddressKey(u.String()))
+		if err != nil {
 			return nil, err
-		} else if other != nil && other.ID != d.ID {
-			return nil, fmt.Errorf("%w: the camera at %s is already device %d (%s)", ErrConflict, u.Host, other.ID, other.Name)
+		}
+		defer unlock()
+		if other, err := s.deviceAt(ctx, u.String(), d.ID); err != nil {
+			return nil, err
+		} else if other != nil {
+			return nil, alreadyAdded(u.String(), other)
 		}
 		reprobe = reprobe || u.String() != d.XAddr
 		d.XAddr = u.String()
@@ -446,7 +567,7 @@ func (s *ONVIFService) Update(ctx context.Context, id int64, p ONVIFPatch) (*Dev
 			return nil, err
 		}
 	} else if err := s.Store.SyncONVIFDevice(ctx, d, nil, nil, nil); err != nil {
-		return nil, err
+		return nil, s.addressConflict(ctx, d, err)
 	}
 	if p.AlwaysOn != nil {
 		chans, err := s.Store.Channels(ctx, d.ID)
@@ -495,25 +616,80 @@ func (s *ONVIFService) onvifChannel(ctx context.Context, id int64) (*Channel, *D
 	return ch, d, nil
 }
 
-// deviceAt returns the ONVIF device whose device service is at the same host and port as
-// xaddr, or nil.
-func (s *ONVIFService) deviceAt(ctx context.Context, xaddr string) (*Device, error) {
-	key := addressKey(xaddr)
+// deviceAt returns the ONVIF device other than the one with ID except whose device service is
+// at the same host and port as xaddr, or nil.
+func (s *ONVIFService) deviceAt(ctx context.Context, xaddr string, except int64) (*Device, error) {
+	key := ONVIFAddressKey(xaddr)
 	devs, _, err := s.Store.ListDevices(ctx, ListOptions{Type: TypeONVIF})
 	if err != nil {
 		return nil, err
 	}
 	for _, d := range devs {
-		if key != "" && addressKey(d.XAddr) == key {
+		if key != "" && d.ID != except && ONVIFAddressKey(d.XAddr) == key {
 			return d, nil
 		}
 	}
 	return nil, nil
 }
 
-// addressKey is what two addresses of one device service have in common: the host, lower
-// case, and the port, explicit. "" for an address that does not parse.
-func addressKey(raw string) string {
+// alreadyAdded is the error for an address that device d has.
+func alreadyAdded(xaddr string, d *Device) error {
+	return &AlreadyAddedError{Address: ONVIFAddressKey(xaddr), DeviceID: d.ID, DeviceName: d.Name}
+}
+
+// addressConflict explains an ErrConflict of the store about device d: another device has its
+// address (one added since deviceAt looked, by another nvr process sharing the database, or
+// before this check existed). Other errors, and conflicts of another kind (a profile token),
+// are returned as they are.
+func (s *ONVIFService) addressConflict(ctx context.Context, d *Device, err error) error {
+	if !errors.Is(err, ErrConflict) {
+		return err
+	}
+	other, lerr := s.deviceAt(ctx, d.XAddr, d.ID)
+	switch {
+	case lerr != nil:
+		return errors.Join(err, lerr)
+	case other != nil:
+		s.log.Info("camera already added", "xaddr", d.XAddr, "device_id", other.ID)
+		return alreadyAdded(d.XAddr, other)
+	default:
+		return err
+	}
+}
+
+// lockAddress waits until no other Create or change of address works on the device service
+// address key in this process, and marks it busy until unlock is called. A request that ends
+// while it waits gets its context's error.
+func (s *ONVIFService) lockAddress(ctx context.Context, key string) (unlock func(), err error) {
+	for {
+		s.mu.Lock()
+		busy, ok := s.busy[key]
+		if !ok {
+			done := make(chan struct{})
+			s.busy[key] = done
+			s.mu.Unlock()
+			return func() {
+				s.mu.Lock()
+				delete(s.busy, key)
+				s.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		s.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, onvifError(ctx.Err())
+		}
+	}
+}
+
+// ONVIFAddressKey is what two addresses of one ONVIF device service have in common: the host,
+// lower case, and the port, explicit ("192.0.2.10:80" for "192.0.2.10",
+// "http://192.0.2.10/onvif/device_service" and "HTTP://192.0.2.10:80/x"). It is "" for an
+// address that does not parse. A camera is added once per key; the store keeps the key of each
+// ONVIF device unique.
+func ONVIFAddressKey(raw string) string {
 	u, _, err := onvif.ParseAddress(raw)
 	if err != nil {
 		return ""
@@ -1039,14 +1215,14 @@ func (s *ONVIFService) markAdded(ctx context.Context, cams []DiscoveredCamera) e
 	}
 	byKey := map[string]int64{}
 	for _, d := range devs {
-		if k := addressKey(d.XAddr); k != "" {
+		if k := ONVIFAddressKey(d.XAddr); k != "" {
 			byKey[k] = d.ID
 		}
 	}
 	for i := range cams {
 		cams[i].DeviceID = 0
 		for _, x := range cams[i].XAddrs {
-			if id := byKey[addressKey(x)]; id != 0 {
+			if id := byKey[ONVIFAddressKey(x)]; id != 0 {
 				cams[i].DeviceID = id
 				break
 			}

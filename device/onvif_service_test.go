@@ -18,17 +18,44 @@ import (
 	"github.com/nvr/nvr/device/onvif/onvifsim"
 )
 
-// memStore is an in-memory ONVIFStore.
+// memStore is an in-memory ONVIFStore. Like the database, it keeps ONVIF device addresses
+// (ONVIFAddressKey) unique.
 type memStore struct {
 	mu       sync.Mutex
 	devs     map[int64]*Device
 	chans    map[int64]*Channel
 	next     int64
 	statuses []string // SetChannelsStatus calls, in order
+	// beforeCreate, when set, runs at the start of CreateONVIFDevice, outside the lock: another
+	// nvr process can add a device there.
+	beforeCreate func()
 }
 
 func newMemStore() *memStore {
 	return &memStore{devs: map[int64]*Device{}, chans: map[int64]*Channel{}}
+}
+
+func (m *memStore) CreateONVIFDevice(ctx context.Context, d *Device, chans []*Channel) error {
+	if m.beforeCreate != nil {
+		m.beforeCreate()
+	}
+	m.mu.Lock()
+	taken := m.addressTaken(d)
+	m.mu.Unlock()
+	if taken {
+		return fmt.Errorf("mem: %w", ErrConflict)
+	}
+	return m.CreateDevice(ctx, d, chans)
+}
+
+// addressTaken reports whether another ONVIF device has d's address.
+func (m *memStore) addressTaken(d *Device) bool {
+	for _, o := range m.devs {
+		if o.ID != d.ID && o.Type == TypeONVIF && ONVIFAddressKey(o.XAddr) == ONVIFAddressKey(d.XAddr) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *memStore) CreateDevice(_ context.Context, d *Device, chans []*Channel) error {
@@ -114,6 +141,9 @@ func (m *memStore) SyncONVIFDevice(_ context.Context, d *Device, add, update []*
 	if m.devs[d.ID] == nil {
 		return ErrNotFound
 	}
+	if m.addressTaken(d) {
+		return fmt.Errorf("mem: %w", ErrConflict)
+	}
 	cp := *d
 	m.devs[d.ID] = &cp
 	for _, id := range remove {
@@ -157,6 +187,8 @@ func (m *memStore) SetChannelsStatus(_ context.Context, deviceID int64, _ []stri
 	}
 	return nil
 }
+
+func (m *memStore) ClaimONVIFAddresses(context.Context) (int, []int64, error) { return 0, nil, nil }
 
 func (m *memStore) SetClockOffset(_ context.Context, id int64, offset time.Duration) error {
 	m.mu.Lock()
@@ -244,7 +276,8 @@ func TestONVIFCreate(t *testing.T) {
 		t.Errorf("channels %q, want %q", names, want)
 	}
 
-	if _, _, err := s.Create(t.Context(), NewONVIF{Address: "http://" + sim.Addr() + "/onvif/device_service", Username: "admin", Password: "pw"}); !errors.Is(err, ErrConflict) {
+	_, _, err = s.Create(t.Context(), NewONVIF{Address: "http://" + sim.Addr() + "/onvif/device_service", Username: "admin", Password: "pw"})
+	if ae, ok := errors.AsType[*AlreadyAddedError](err); !ok || !errors.Is(err, ErrConflict) || ae.DeviceID != d.ID || ae.Address != sim.Addr() {
 		t.Errorf("adding it twice: %v", err)
 	}
 	if _, _, err := s.Create(t.Context(), NewONVIF{Address: ""}); !errors.Is(err, ErrInvalid) {
@@ -457,13 +490,20 @@ func TestAddressKey(t *testing.T) {
 		{"192.0.2.1", "http://192.0.2.1:80/onvif/device_service"},
 		{"CAM.local:8080", "http://cam.local:8080/onvif/Media"},
 		{"https://192.0.2.1/x", "192.0.2.1:443"},
+		{"admin:pw@[2001:db8::1]", "HTTP://[2001:DB8::1]:80/onvif/device_service"},
 	} {
-		if addressKey(c.a) != addressKey(c.b) || addressKey(c.a) == "" {
-			t.Errorf("%q (%s) and %q (%s) differ", c.a, addressKey(c.a), c.b, addressKey(c.b))
+		if ONVIFAddressKey(c.a) != ONVIFAddressKey(c.b) || ONVIFAddressKey(c.a) == "" {
+			t.Errorf("%q (%s) and %q (%s) differ", c.a, ONVIFAddressKey(c.a), c.b, ONVIFAddressKey(c.b))
 		}
 	}
-	if addressKey("192.0.2.1:80") == addressKey("192.0.2.1:8080") {
+	if ONVIFAddressKey("192.0.2.1:80") == ONVIFAddressKey("192.0.2.1:8080") {
 		t.Error("ports ignored")
+	}
+	if k := ONVIFAddressKey("192.0.2.1"); k != "192.0.2.1:80" {
+		t.Errorf("key %q", k)
+	}
+	if k := ONVIFAddressKey("ftp://x"); k != "" {
+		t.Errorf("key of a bad address %q", k)
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 )
 
 // The row types mirror the tables of the migrations (0001_init.sql, 0002_gb28181.sql,
-// 0004_onvif.sql); they stay private so that gorm tags and table names never leak into the
+// 0004_onvif.sql, 0005_onvif_unique.sql); they stay private so that gorm tags and table names never leak into the
 // domain types.
 
 type userRow struct {

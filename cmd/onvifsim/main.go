@@ -7,6 +7,7 @@
 //	onvifsim -listen 127.0.0.1:8080 -user admin -pass secret -clock-offset 10m \
 //	  -rtsp 'rtsp://127.0.0.1:8554/{token}' -profiles 1920x1080@25,640x360@15
 //	onvifsim -vendor axis -auth digest -discovery
+//	onvifsim -media2 -profiles 2560x1440@25:H265:4096:media2,640x360@15
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,9 +49,10 @@ func parseFlags(args []string, stderr io.Writer) (onvifsim.Config, bool, error) 
 	fs.StringVar(&auth, "auth", "token", "SOAP authentication: token (WS-UsernameToken), digest (HTTP) or either")
 	fs.IntVar(&cfg.AuthFailStatus, "auth-fail-status", 401, "HTTP status of a refused request (401 or 400)")
 	fs.DurationVar(&cfg.ClockOffset, "clock-offset", 0, "how far the camera clock is from this host's, e.g. 10m or -1h")
-	fs.StringVar(&profiles, "profiles", "1920x1080@25,640x360@15", "media profiles, WxH[@fps][:codec[:kbps]] separated by commas")
+	fs.StringVar(&profiles, "profiles", "1920x1080@25,640x360@15", "media profiles, WxH[@fps][:codec[:kbps[:media2]]] separated by commas; media2 lists the profile through Media2 only")
 	fs.StringVar(&cfg.RTSPURL, "rtsp", "", `stream URI to advertise; "{token}" becomes the profile token (default: a vendor-shaped URI on port 554)`)
 	fs.BoolVar(&cfg.NoPTZ, "no-ptz", false, "a fixed camera without PTZ")
+	fs.BoolVar(&cfg.Media2, "media2", false, "offer the Media2 service (ONVIF Profile T), which lists every profile")
 	fs.IntVar(&cfg.Presets, "presets", 4, "PTZ presets at start")
 	fs.BoolVar(&discovery, "discovery", false, "answer WS-Discovery probes sent to the listen host, UDP port 3702")
 	fs.StringVar(&discoveryAddr, "discovery-addr", "", "answer WS-Discovery probes sent to this UDP address (implies -discovery)")
@@ -79,6 +82,9 @@ func parseFlags(args []string, stderr io.Writer) (onvifsim.Config, bool, error) 
 	if cfg.Profiles, err = parseProfiles(profiles); err != nil {
 		return cfg, false, err
 	}
+	if !cfg.Media2 && slices.ContainsFunc(cfg.Profiles, func(p onvifsim.Profile) bool { return p.Media2Only }) {
+		return cfg, false, errors.New("-profiles: a media2 profile needs -media2")
+	}
 	switch {
 	case discoveryAddr != "":
 		cfg.DiscoveryAddr = discoveryAddr
@@ -92,7 +98,7 @@ func parseFlags(args []string, stderr io.Writer) (onvifsim.Config, bool, error) 
 	return cfg, verbose, nil
 }
 
-// parseProfiles reads "1920x1080@25:H264:4096,640x360".
+// parseProfiles reads "2560x1440@25:H265:4096:media2,640x360".
 func parseProfiles(s string) ([]onvifsim.Profile, error) {
 	var out []onvifsim.Profile
 	for spec := range strings.SplitSeq(s, ",") {
@@ -108,7 +114,7 @@ func parseProfiles(s string) ([]onvifsim.Profile, error) {
 		p.Width, err1 = strconv.Atoi(w)
 		p.Height, err2 = strconv.Atoi(h)
 		if !ok || err1 != nil || err2 != nil || p.Width <= 0 || p.Height <= 0 {
-			return nil, fmt.Errorf("-profiles %q: want WxH[@fps][:codec[:kbps]]", spec)
+			return nil, fmt.Errorf("-profiles %q: want WxH[@fps][:codec[:kbps[:media2]]]", spec)
 		}
 		if hasFPS {
 			n, err := strconv.Atoi(fps)
@@ -122,7 +128,7 @@ func parseProfiles(s string) ([]onvifsim.Profile, error) {
 		}
 		// About 0.1 bit per pixel, as cameras default to.
 		p.BitrateKbps = p.Width * p.Height * p.FPS / 10 / 1000
-		if len(parts) > 2 {
+		if len(parts) > 2 && parts[2] != "" {
 			n, err := strconv.Atoi(parts[2])
 			if err != nil || n <= 0 {
 				return nil, fmt.Errorf("-profiles %q: bad bitrate", spec)
@@ -130,12 +136,21 @@ func parseProfiles(s string) ([]onvifsim.Profile, error) {
 			p.BitrateKbps = n
 		}
 		if len(parts) > 3 {
+			if parts[3] != "media2" {
+				return nil, fmt.Errorf("-profiles %q: the fourth field can only be media2", spec)
+			}
+			p.Media2Only = true
+		}
+		if len(parts) > 4 {
 			return nil, fmt.Errorf("-profiles %q: too many fields", spec)
 		}
 		out = append(out, p)
 	}
 	if len(out) == 0 {
 		return nil, errors.New("-profiles: at least one profile")
+	}
+	if !slices.ContainsFunc(out, func(p onvifsim.Profile) bool { return !p.Media2Only }) {
+		return nil, errors.New("-profiles: at least one profile not limited to media2")
 	}
 	return out, nil
 }

@@ -86,15 +86,22 @@ func TestFlags(t *testing.T) {
 	if err != nil || cfg.DiscoveryAddr != "127.0.0.1:3702" || cfg.Presets != -1 || cfg.Auth != onvifsim.AuthEither {
 		t.Errorf("%+v, %v", cfg, err)
 	}
-	ps, err := parseProfiles("1920x1080@30:h265:8000, 640x360")
+	ps, err := parseProfiles("1920x1080@30:h265:8000, 640x360, 3840x2160@25:H265::media2")
 	want := []onvifsim.Profile{
 		{Encoding: "H265", Width: 1920, Height: 1080, FPS: 30, BitrateKbps: 8000},
 		{Encoding: "H264", Width: 640, Height: 360, FPS: 25, BitrateKbps: 576},
+		{Encoding: "H265", Width: 3840, Height: 2160, FPS: 25, BitrateKbps: 20736, Media2Only: true},
 	}
 	if err != nil || !reflect.DeepEqual(ps, want) {
 		t.Errorf("%+v, %v", ps, err)
 	}
-	for _, bad := range [][]string{{"-auth", "x"}, {"-profiles", "big"}, {"-profiles", "1x1@0"}, {"-profiles", ""}, {"extra"}} {
+	cfg, _, err = parseFlags([]string{"-media2", "-profiles", "2560x1440@25:H265:4096:media2,640x360"}, io.Discard)
+	if err != nil || !cfg.Media2 || !cfg.Profiles[0].Media2Only {
+		t.Errorf("-media2: %+v, %v", cfg, err)
+	}
+	for _, bad := range [][]string{{"-auth", "x"}, {"-profiles", "big"}, {"-profiles", "1x1@0"}, {"-profiles", ""}, {"extra"},
+		{"-media2", "-profiles", "1x1:H264:1:media3"}, {"-media2", "-profiles", "1x1:H265:1:media2"},
+		{"-profiles", "1x1,2x2:H265:1:media2"}, {"-media2", "-profiles", "1x1:H264:1:media2:x"}} {
 		if _, _, err := parseFlags(bad, io.Discard); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

@@ -55,7 +55,7 @@ type Service struct {
 const (
 	NamespaceDevice  = nsDevice
 	NamespaceMedia   = nsMedia
-	NamespaceMedia2  = "http://www.onvif.org/ver20/media/wsdl"
+	NamespaceMedia2  = nsMedia2
 	NamespacePTZ     = nsPTZ
 	NamespaceEvents  = "http://www.onvif.org/ver10/events/wsdl"
 	NamespaceImaging = "http://www.onvif.org/ver20/imaging/wsdl"
@@ -143,6 +143,9 @@ type Endpoints struct {
 	// Media is the Media (ver10) service; the device service address when
 	// the device names none (single-endpoint devices).
 	Media string
+	// Media2 is the Media2 (ver20) service, the one that describes H.265
+	// encoders (ONVIF Profile T); empty when GetServices does not list it.
+	Media2 string
 	// PTZ is empty when the device has no PTZ service.
 	PTZ string
 	// Rewritten reports whether an address was replaced by the host we
@@ -152,7 +155,9 @@ type Endpoints struct {
 
 // Endpoints resolves the service addresses once, from GetCapabilities, or
 // from GetServices for a device that faults on GetCapabilities (deprecated
-// since ONVIF 2.1, dropped by some recent firmware).
+// since ONVIF 2.1, dropped by some recent firmware). The Media2 service is
+// only listed by GetServices (GetCapabilities predates it), which is asked
+// as well; a device that fails it is taken to have no Media2.
 func (c *Client) Endpoints(ctx context.Context) (Endpoints, error) {
 	c.mu.Lock()
 	if c.endpoints != nil {
@@ -162,25 +167,28 @@ func (c *Client) Endpoints(ctx context.Context) (Endpoints, error) {
 	}
 	c.mu.Unlock()
 
-	var media, ptz string
+	var media, media2, ptz string
 	caps, err := c.GetCapabilities(ctx)
 	if _, fault := errors.AsType[*FaultError](err); fault && !errors.Is(err, ErrUnauthorized) {
 		svcs, serr := c.GetServices(ctx)
 		if serr != nil {
 			return Endpoints{}, fmt.Errorf("%w (and %w)", err, serr)
 		}
-		for _, s := range svcs {
-			switch s.Namespace {
-			case nsMedia:
-				media = s.XAddr
-			case nsPTZ:
-				ptz = s.XAddr
-			}
-		}
+		media, media2, ptz = serviceXAddr(svcs, nsMedia), serviceXAddr(svcs, nsMedia2), serviceXAddr(svcs, nsPTZ)
 	} else if err != nil {
 		return Endpoints{}, err
 	} else {
 		media, ptz = caps.Media, caps.PTZ
+		svcs, serr := c.GetServices(ctx)
+		switch {
+		case serr == nil:
+			media2 = serviceXAddr(svcs, nsMedia2)
+		case ctx.Err() != nil:
+			return Endpoints{}, fmt.Errorf("onvif GetServices: %w", ctx.Err())
+		default:
+			// ONVIF 1.x firmware has no GetServices, and no Media2 either.
+			c.log.Debug("no service list; Media2 not used", "error", serr)
+		}
 	}
 	e := Endpoints{Device: c.XAddr()}
 	var rw bool
@@ -190,17 +198,31 @@ func (c *Client) Endpoints(ctx context.Context) (Endpoints, error) {
 	} else {
 		e.Media = e.Device
 	}
+	if media2 != "" {
+		e.Media2, rw = rewriteXAddr(media2, c.xaddr)
+		e.Rewritten = e.Rewritten || rw
+	}
 	if ptz != "" {
 		e.PTZ, rw = rewriteXAddr(ptz, c.xaddr)
 		e.Rewritten = e.Rewritten || rw
 	}
 	if e.Rewritten {
-		c.log.Info("service address rewritten to the address we reach the device at", "media", media, "ptz", ptz, "to", c.xaddr.Host)
+		c.log.Info("service address rewritten to the address we reach the device at", "media", media, "media2", media2, "ptz", ptz, "to", c.xaddr.Host)
 	}
 	c.mu.Lock()
 	c.endpoints = &e
 	c.mu.Unlock()
 	return e, nil
+}
+
+// serviceXAddr returns the address of the service with namespace ns, or "".
+func serviceXAddr(svcs []Service, ns string) string {
+	for _, s := range svcs {
+		if s.Namespace == ns && s.XAddr != "" {
+			return s.XAddr
+		}
+	}
+	return ""
 }
 
 // XML of the device management replies, matched by local names only:

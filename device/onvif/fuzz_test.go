@@ -34,8 +34,9 @@ func classified(err error) bool {
 	return fault || errors.Is(err, ErrNotONVIF) || errors.Is(err, ErrBadResponse) || errors.Is(err, ErrUnauthorized)
 }
 
-// FuzzSOAPResponse runs every reply parser on the input: none may panic,
-// every error must be classified, and what parses must be sane.
+// FuzzSOAPResponse runs every reply parser (Media and Media2 included) on
+// the input: none may panic, every error must be classified, and what
+// parses must be sane. The seeds are every reply under testdata.
 func FuzzSOAPResponse(f *testing.F) {
 	addSeeds(f, "soap", "sim/hikvision", "sim/dahua", "sim/axis")
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -66,6 +67,20 @@ func FuzzSOAPResponse(f *testing.F) {
 		}
 		_, err = decodePresets(data)
 		check("presets", err)
+		ps, err = decodeProfiles2(data)
+		check("media2 profiles", err)
+		for _, p := range ps {
+			if v := p.Video; v != nil && (v.Width < 0 || v.Height < 0 || v.FPS < 0 || v.BitrateKbps < 0 || v.GovLength < 0) {
+				t.Fatalf("negative numbers in %+v", *v)
+			}
+		}
+		for _, op := range []string{"GetStreamUriResponse", "GetSnapshotUriResponse"} {
+			uri, err := decodeMedia2URI(op)(data)
+			check("media2 uri", err)
+			if err == nil && uri == "" {
+				t.Fatal("empty media2 URI without error")
+			}
+		}
 		for _, status := range []int{200, 400, 401, 404, 500} {
 			check("status", checkResponse(status, data, "GetProfilesResponse", &profilesResponseXML{}))
 			if err := checkResponse(status, data, "StopResponse", nil); err == nil && status != 200 {

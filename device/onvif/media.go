@@ -57,7 +57,8 @@ type VideoEncoder struct {
 // AudioEncoder is a profile's audio encoder configuration.
 type AudioEncoder struct {
 	Token string
-	// Codec is "G711", "G726" or "AAC" as the device says it.
+	// Codec is "G711", "G726", "AAC", or the device's word upper-cased;
+	// Media2's MIME names are mapped onto these (see normalizeAudioCodec).
 	Codec       string
 	BitrateKbps int
 	// SampleRateKHz is the sample rate in kHz (ONVIF's unit).
@@ -187,7 +188,7 @@ func (r *profilesResponseXML) toProfiles() []Profile {
 		if a := p.AudioEncoder; a != nil {
 			pr.Audio = &AudioEncoder{
 				Token:         strings.TrimSpace(a.Token),
-				Codec:         strings.ToUpper(strings.TrimSpace(a.Encoding)),
+				Codec:         normalizeAudioCodec(a.Encoding),
 				BitrateKbps:   parseNumber(a.Bitrate),
 				SampleRateKHz: parseNumber(a.SampleRate),
 			}
@@ -199,7 +200,8 @@ func (r *profilesResponseXML) toProfiles() []Profile {
 
 // normalizeCodec maps the spellings devices use onto the Codec constants.
 // Media (ver10) only defines JPEG, MPEG4 and H264; devices that stream H.265
-// through it write "H265" or "HEVC" there anyway.
+// through it write "H265" or "HEVC" there anyway. Media2 uses the IANA
+// media subtypes (H264, H265, JPEG, MPV4-ES).
 func normalizeCodec(s string) string {
 	k := strings.ToUpper(strings.TrimSpace(s))
 	switch strings.NewReplacer(".", "", "-", "", "_", "", " ", "").Replace(k) {
@@ -209,8 +211,24 @@ func normalizeCodec(s string) string {
 		return CodecH265
 	case "JPEG", "MJPEG", "MJPG":
 		return CodecJPEG
-	case "MPEG4", "MP4V":
+	case "MPEG4", "MP4V", "MPV4ES":
 		return CodecMPEG4
+	}
+	return k
+}
+
+// normalizeAudioCodec maps the audio encodings of Media (G711, G726, AAC)
+// and the IANA media subtypes Media2 uses instead (PCMU, PCMA, G726,
+// MP4A-LATM, mpeg4-generic) onto Media's names.
+func normalizeAudioCodec(s string) string {
+	k := strings.ToUpper(strings.TrimSpace(s))
+	switch k {
+	case "PCMU", "PCMA", "G711", "G.711":
+		return "G711"
+	case "MP4A-LATM", "MPEG4-GENERIC", "AAC":
+		return "AAC"
+	case "G.726":
+		return "G726"
 	}
 	return k
 }

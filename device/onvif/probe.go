@@ -29,10 +29,15 @@ type DeviceDescription struct {
 	HardwareID   string
 	// ClockOffset is the device clock minus the host clock.
 	ClockOffset time.Duration
-	// MediaXAddr and PTZXAddr are the service addresses used, after the NAT
-	// rewrite; PTZXAddr is empty without a PTZ service.
-	MediaXAddr string
-	PTZXAddr   string
+	// MediaXAddr, Media2XAddr and PTZXAddr are the service addresses, after
+	// the NAT rewrite; Media2XAddr and PTZXAddr are empty without the service.
+	MediaXAddr  string
+	Media2XAddr string
+	PTZXAddr    string
+	// Media2 reports whether the profiles and their URIs were read through
+	// Media2; false when the device has no Media2 service or it failed, and
+	// Media (ver10) was used.
+	Media2 bool
 	// Profiles are in the device's order.
 	Profiles []ProfileDescription
 }
@@ -69,6 +74,13 @@ type ProfileDescription struct {
 // authentication works with a camera whose clock is off), identity, service
 // addresses and every media profile with its stream and snapshot URIs.
 //
+// Profiles come from Media2 when the device lists that service, so that an
+// H.265 stream is seen with its codec (Media cannot name it); when Media2
+// answers with a fault, a reply we cannot use, or no profile, they come
+// from Media (ver10). Both services normally list the same profiles under
+// the same tokens, Media2 adding those Media cannot describe, so a profile
+// keeps its token whichever service it was read through.
+//
 // address is a host, host:port or device service URL (see ParseAddress).
 // Errors match ErrUnauthorized, ErrNotONVIF, ErrTimeout, ErrBadResponse or
 // are a *FaultError. A profile whose GetStreamUri or GetSnapshotUri faults
@@ -96,7 +108,7 @@ func (c *Client) Describe(ctx context.Context) (*DeviceDescription, error) {
 	if err != nil {
 		return nil, err
 	}
-	profiles, err := c.GetProfiles(ctx)
+	profiles, media2, err := c.describeProfiles(ctx, ep)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +121,9 @@ func (c *Client) Describe(ctx context.Context) (*DeviceDescription, error) {
 		HardwareID:   info.HardwareID,
 		ClockOffset:  off,
 		MediaXAddr:   ep.Media,
+		Media2XAddr:  ep.Media2,
 		PTZXAddr:     ep.PTZ,
+		Media2:       media2,
 	}
 	for _, p := range profiles {
 		pd := ProfileDescription{
@@ -126,7 +140,7 @@ func (c *Client) Describe(ctx context.Context) (*DeviceDescription, error) {
 			pd.AudioCodec = p.Audio.Codec
 		}
 		if p.Video != nil {
-			uri, err := c.GetStreamURI(ctx, p.Token)
+			uri, err := c.describeURI(ctx, p.Token, media2, c.GetStreamURI2, c.GetStreamURI)
 			if err := fatal(err); err != nil {
 				return nil, err
 			}
@@ -135,7 +149,7 @@ func (c *Client) Describe(ctx context.Context) (*DeviceDescription, error) {
 			} else {
 				pd.StreamURI = c.mediaURI(uri, rewriteMediaURI)
 			}
-			uri, err = c.GetSnapshotURI(ctx, p.Token)
+			uri, err = c.describeURI(ctx, p.Token, media2, c.GetSnapshotURI2, c.GetSnapshotURI)
 			if err := fatal(err); err != nil {
 				return nil, err
 			}
@@ -150,6 +164,74 @@ func (c *Client) Describe(ctx context.Context) (*DeviceDescription, error) {
 	}
 	assignRoles(d.Profiles)
 	return d, nil
+}
+
+// describeProfiles reads the profiles through Media2 when the device lists
+// it, and through Media (ver10) otherwise or when Media2 cannot be used;
+// media2 reports which.
+func (c *Client) describeProfiles(ctx context.Context, ep Endpoints) (ps []Profile, media2 bool, err error) {
+	if ep.Media2 != "" {
+		ps, err := c.GetProfiles2(ctx)
+		switch {
+		case err == nil && hasVideo(ps):
+			return ps, true, nil
+		case err == nil:
+			c.log.Info("Media2 lists no video profile; using Media", "profiles", len(ps))
+		case media2Unusable(err):
+			c.log.Info("Media2 failed; using Media", "error", err)
+		default:
+			return nil, false, err
+		}
+	}
+	ps, err = c.GetProfiles(ctx)
+	return ps, false, err
+}
+
+// media2Unusable reports whether a failed Media2 request is worth repeating
+// through Media (ver10): the device refused it (a fault, such as
+// ActionNotSupported, or an account without the right), answered what we
+// cannot read, or does not serve the address (an HTML 404). A timeout or a
+// broken connection would only fail again.
+func media2Unusable(err error) bool {
+	_, fault := errors.AsType[*FaultError](err)
+	return fault || errors.Is(err, ErrBadResponse) || errors.Is(err, ErrNotONVIF) || errors.Is(err, ErrUnauthorized)
+}
+
+func hasVideo(ps []Profile) bool {
+	for _, p := range ps {
+		if p.Video != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// describeURI asks for a profile's URI with get2 (Media2) when the profiles
+// came from Media2, and with get (Media) otherwise or when Media2 refused:
+// some firmware lists its profiles through Media2 but hands out URIs only
+// through Media. When both fail, the Media2 error is returned unless it
+// would end the probe while Media's would not.
+func (c *Client) describeURI(ctx context.Context, token string, media2 bool, get2, get func(context.Context, string) (string, error)) (string, error) {
+	if !media2 {
+		return get(ctx, token)
+	}
+	uri, err := get2(ctx, token)
+	if err == nil || !media2Unusable(err) {
+		return uri, err
+	}
+	uri, err1 := get(ctx, token)
+	switch {
+	case err1 == nil:
+		c.log.Debug("URI from Media after Media2 refused it", "profile", token, "error", err)
+		return uri, nil
+	case fatal(err1) != nil || fatal(err) != nil:
+		// The device is gone or refuses us through Media too; or Media2's
+		// error (an HTML 404, a refused account) would end the probe
+		// although Media answered.
+		return "", err1
+	default:
+		return "", err // Media2's reason is the one that counts
+	}
 }
 
 // fatal returns err when it should end the whole probe: the device went

@@ -16,6 +16,7 @@ const (
 	nsSchema  = "http://www.onvif.org/ver10/schema"
 	nsDevice  = "http://www.onvif.org/ver10/device/wsdl"
 	nsMedia   = "http://www.onvif.org/ver10/media/wsdl"
+	nsMedia2  = "http://www.onvif.org/ver20/media/wsdl"
 	nsPTZ     = "http://www.onvif.org/ver20/ptz/wsdl"
 	nsWSSE    = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 	nsWSU     = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
@@ -29,11 +30,12 @@ const maxResponseBytes = 8 << 20
 
 // envelopeHead declares the prefixes the request types use: the library's
 // structs are tagged with literal "tds:", "trt:", "tptz:" and "onvif:"
-// prefixes, so the envelope must bind them.
+// prefixes, so the envelope must bind them; ours for Media2 use "tr2:".
 const envelopeHead = `<?xml version="1.0" encoding="UTF-8"?>` +
 	`<s:Envelope xmlns:s="` + nsSOAP12 + `"` +
 	` xmlns:tds="` + nsDevice + `"` +
 	` xmlns:trt="` + nsMedia + `"` +
+	` xmlns:tr2="` + nsMedia2 + `"` +
 	` xmlns:tptz="` + nsPTZ + `"` +
 	` xmlns:tt="` + nsSchema + `"` +
 	` xmlns:onvif="` + nsSchema + `">` +

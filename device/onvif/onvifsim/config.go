@@ -72,6 +72,12 @@ type Config struct {
 	RTSPURL string
 	// NoPTZ makes a fixed camera: no PTZ service, no PTZ configuration.
 	NoPTZ bool
+	// Media2 offers the Media2 service (ver20, ONVIF Profile T): it is
+	// listed in GetServices and answers GetProfiles, GetStreamUri and
+	// GetSnapshotUri in its namespace, listing every profile, those with
+	// Media2Only included. Without it, Media2 requests get the fault
+	// ActionNotSupported, as on firmware that predates Profile T.
+	Media2 bool
 	// Presets is the number of PTZ presets at start; 4 when zero, none
 	// when negative.
 	Presets int
@@ -100,12 +106,28 @@ type Profile struct {
 	BitrateKbps   int
 	// StreamURI overrides Config.RTSPURL for this profile.
 	StreamURI string
+	// Media2Only hides the profile from Media (ver10): it is listed by
+	// Media2's GetProfiles only, and Media's GetStreamUri and
+	// GetSnapshotUri answer NoProfile for it. Firmware does this with H.265
+	// streams, which the Media (ver10) schema cannot describe
+	// (tt:VideoEncoding is JPEG, MPEG4 or H264).
+	Media2Only bool
 }
 
 // DefaultProfiles are a main stream and a sub stream, as most cameras ship.
 func DefaultProfiles() []Profile {
 	return []Profile{
 		{Encoding: "H264", Width: 1920, Height: 1080, FPS: 25, BitrateKbps: 4096},
+		{Encoding: "H264", Width: 640, Height: 360, FPS: 15, BitrateKbps: 512},
+	}
+}
+
+// H265Profiles are what a Profile T camera with its main stream switched to
+// H.265 offers: the H.265 main stream through Media2 only, and an H.264 sub
+// stream through both services. Use them with Config.Media2.
+func H265Profiles() []Profile {
+	return []Profile{
+		{Encoding: "H265", Width: 2560, Height: 1440, FPS: 25, BitrateKbps: 4096, Media2Only: true},
 		{Encoding: "H264", Width: 640, Height: 360, FPS: 15, BitrateKbps: 512},
 	}
 }

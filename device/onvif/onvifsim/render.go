@@ -37,10 +37,15 @@ type view struct {
 	XAddr      servicePaths // absolute URLs
 	PTZ        bool
 
-	Profiles                  []profileView
+	// Profiles are those Media (ver10) lists; Profiles2 all of them, for
+	// Media2.
+	Profiles, Profiles2       []profileView
 	ProfileCount              int
 	SensorWidth, SensorHeight int
 	Services                  []serviceView
+
+	// Configs are the configuration types a Media2 GetProfiles asked for.
+	Configs configTypes
 
 	URI         string
 	Presets     []Preset
@@ -56,6 +61,38 @@ type profileView struct {
 	Token, Name, EncoderToken, EncoderName, VideoSource, Encoding string
 	Width, Height, FPS, BitrateKbps, GovLength                    int
 	StreamURI                                                     string
+	Media2Only                                                    bool
+}
+
+// configTypes are the tr2:ConfigurationEnumeration values of a Media2
+// GetProfiles request that the templates render (ONVIF Media2 §5.2.2: a
+// profile holds only the configurations of the requested types, none when
+// no Type is given).
+type configTypes struct {
+	Any, VideoSource, AudioSource, VideoEncoder, AudioEncoder, PTZ bool
+}
+
+// newConfigTypes reads the Type elements of a Media2 GetProfiles request.
+func newConfigTypes(types []string) configTypes {
+	var c configTypes
+	for _, t := range types {
+		switch strings.TrimSpace(t) {
+		case "All":
+			return configTypes{true, true, true, true, true, true}
+		case "VideoSource":
+			c.VideoSource = true
+		case "AudioSource":
+			c.AudioSource = true
+		case "VideoEncoder":
+			c.VideoEncoder = true
+		case "AudioEncoder":
+			c.AudioEncoder = true
+		case "PTZ":
+			c.PTZ = true
+		}
+	}
+	c.Any = c.VideoSource || c.AudioSource || c.VideoEncoder || c.AudioEncoder || c.PTZ
+	return c
 }
 
 type serviceView struct {
@@ -89,13 +126,14 @@ func (s *Server) baseView(now time.Time) *view {
 		TZ:           s.style.tz,
 		XAddr:        s.xaddrs,
 		PTZ:          !s.cfg.NoPTZ,
-		Profiles:     s.profiles,
-		ProfileCount: len(s.profiles),
+		Profiles:     s.media1Profiles(),
+		Profiles2:    s.profiles,
 		SensorWidth:  1920,
 		SensorHeight: 1080,
 		EndpointRef:  s.endpointRef,
 		Scopes:       strings.Join(s.style.scopes, " "),
 	}
+	v.ProfileCount = len(v.Profiles)
 	for _, p := range s.profiles {
 		if p.Width > v.SensorWidth || p.Height > v.SensorHeight {
 			v.SensorWidth, v.SensorHeight = p.Width, p.Height
@@ -104,15 +142,31 @@ func (s *Server) baseView(now time.Time) *view {
 	v.Services = []serviceView{
 		{Namespace: "http://www.onvif.org/ver10/device/wsdl", XAddr: s.xaddrs.Device, Major: 2, Minor: 60},
 		{Namespace: "http://www.onvif.org/ver10/media/wsdl", XAddr: s.xaddrs.Media, Major: 2, Minor: 60},
+	}
+	if s.cfg.Media2 {
+		v.Services = append(v.Services, serviceView{Namespace: nsMedia2, XAddr: s.xaddrs.Media2, Major: 2, Minor: 60})
+	}
+	v.Services = append(v.Services, []serviceView{
 		{Namespace: "http://www.onvif.org/ver10/events/wsdl", XAddr: s.xaddrs.Events, Major: 2, Minor: 60},
 		{Namespace: "http://www.onvif.org/ver20/imaging/wsdl", XAddr: s.xaddrs.Imaging, Major: 2, Minor: 60},
 		{Namespace: "http://www.onvif.org/ver10/deviceIO/wsdl", XAddr: s.xaddrs.DeviceIO, Major: 2, Minor: 60},
 		{Namespace: "http://www.onvif.org/ver20/analytics/wsdl", XAddr: s.xaddrs.Analytics, Major: 2, Minor: 60},
-	}
+	}...)
 	if v.PTZ {
 		v.Services = append(v.Services, serviceView{Namespace: "http://www.onvif.org/ver20/ptz/wsdl", XAddr: s.xaddrs.PTZ, Major: 2, Minor: 60})
 	}
 	return v
+}
+
+// media1Profiles returns the profiles Media (ver10) lists.
+func (s *Server) media1Profiles() []profileView {
+	out := make([]profileView, 0, len(s.profiles))
+	for _, p := range s.profiles {
+		if !p.Media2Only {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // fault converts a Fault into the template's form.

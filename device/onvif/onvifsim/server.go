@@ -156,7 +156,7 @@ func (s *Server) setAdvertise(hostport string) {
 	base := "http://" + hostport
 	p := s.style.paths
 	s.xaddrs = servicePaths{
-		Device: base + p.Device, Media: base + p.Media, PTZ: base + p.PTZ, Events: base + p.Events,
+		Device: base + p.Device, Media: base + p.Media, Media2: base + p.Media2, PTZ: base + p.PTZ, Events: base + p.Events,
 		Imaging: base + p.Imaging, Analytics: base + p.Analytics, DeviceIO: base + p.DeviceIO,
 		Recording: base + p.Recording, Search: base + p.Search, Replay: base + p.Replay,
 	}
@@ -171,7 +171,7 @@ func (s *Server) setAdvertise(hostport string) {
 			Token: orDefault(p.Token, tok), Name: orDefault(p.Name, name),
 			EncoderToken: enc, EncoderName: encName, VideoSource: s.style.videoSource,
 			Encoding: orDefault(p.Encoding, "H264"), Width: p.Width, Height: p.Height,
-			FPS: p.FPS, BitrateKbps: p.BitrateKbps, GovLength: 2 * p.FPS,
+			FPS: p.FPS, BitrateKbps: p.BitrateKbps, GovLength: 2 * p.FPS, Media2Only: p.Media2Only,
 		}
 		switch {
 		case p.StreamURI != "":
@@ -291,7 +291,8 @@ func (s *Server) isServicePath(p string) bool {
 			return true
 		}
 	}
-	return false
+	// Firmware without Media2 serves nothing at its path.
+	return s.cfg.Media2 && p == sp.Media2
 }
 
 func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,17 @@ import (
 	"strings"
 )
 
+// nsMedia2 is the namespace of the Media2 service (ONVIF Media2 Service
+// Specification, ver20). Its operations share their local names with those
+// of Media (ver10), so requests are told apart by namespace: Axis firmware
+// serves both at one path.
+const nsMedia2 = "http://www.onvif.org/ver20/media/wsdl"
+
+// Media2Op names a Media2 operation ("GetProfiles" becomes
+// "tr2:GetProfiles") for Misbehave and in Request.Op, which name the
+// operations of the other services by their local name alone.
+func Media2Op(op string) string { return "tr2:" + op }
+
 // requestXML is a SOAP request, matched by local names.
 type requestXML struct {
 	XMLName xml.Name
@@ -29,7 +40,10 @@ type opXML struct {
 	ProfileToken string `xml:"ProfileToken"`
 	PresetToken  string `xml:"PresetToken"`
 	PresetName   string `xml:"PresetName"`
-	StreamSetup  struct {
+	// Media2 GetStreamUri's Protocol and GetProfiles' Types.
+	Protocol    string   `xml:"Protocol"`
+	Types       []string `xml:"Type"`
+	StreamSetup struct {
 		Stream    string `xml:"Stream"`
 		Transport struct {
 			Protocol string `xml:"Protocol"`
@@ -72,6 +86,9 @@ func (s *Server) serveSOAP(w http.ResponseWriter, r *http.Request) {
 	}
 	op := &req.Body.Ops[0]
 	name := op.XMLName.Local
+	if op.XMLName.Space == nsMedia2 {
+		name = Media2Op(name)
+	}
 	rec := Request{Op: name, Path: r.URL.Path}
 
 	if m := s.takeMisbehaviour(name); m != nil {
@@ -100,6 +117,10 @@ func (s *Server) serveSOAP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.record(rec)
+	if op.XMLName.Space == nsMedia2 {
+		s.answerMedia2(w, op)
+		return
+	}
 	s.answer(w, op)
 }
 
@@ -144,7 +165,7 @@ func (s *Server) answer(w http.ResponseWriter, op *opXML) {
 	switch name {
 	case "GetSystemDateAndTime", "GetDeviceInformation", "GetCapabilities", "GetServices", "GetProfiles":
 	case "GetStreamUri":
-		p := s.profile(op.ProfileToken)
+		p := s.media1Profile(op.ProfileToken)
 		switch proto := strings.TrimSpace(op.StreamSetup.Transport.Protocol); {
 		case p == nil:
 			f = noProfile()
@@ -154,7 +175,7 @@ func (s *Server) answer(w http.ResponseWriter, op *opXML) {
 			v.URI = p.StreamURI
 		}
 	case "GetSnapshotUri":
-		if p := s.profile(op.ProfileToken); p == nil {
+		if p := s.media1Profile(op.ProfileToken); p == nil {
 			f = noProfile()
 		} else {
 			v.URI = "http://" + s.advertise + SnapshotPath + "?profile=" + p.Token
@@ -164,13 +185,57 @@ func (s *Server) answer(w http.ResponseWriter, op *opXML) {
 	default:
 		f = &Fault{Code: "Receiver", Subcode: "ActionNotSupported", Reason: "Optional Action Not Implemented"}
 	}
+	s.reply(w, name, v, f)
+}
+
+// media2Protocols are the values of tr2:TransportProtocol that a Media2
+// GetStreamUri may ask for (ONVIF Media2 §5.6.1): RTP over UDP or
+// multicast, RTP interleaved in RTSP over TCP, and RTSP tunnelled in HTTP.
+var media2Protocols = map[string]bool{"RtspUnicast": true, "RtspMulticast": true, "RTSP": true, "RtspOverHttp": true}
+
+// answerMedia2 dispatches an authenticated Media2 operation.
+func (s *Server) answerMedia2(w http.ResponseWriter, op *opXML) {
+	name := op.XMLName.Local
+	if !s.cfg.Media2 {
+		s.writeFault(w, 0, Fault{Code: "Receiver", Subcode: "ActionNotSupported", Reason: "Optional Action Not Implemented"})
+		return
+	}
+	v := s.baseView(s.Now())
+	var f *Fault
+	switch name {
+	case "GetProfiles":
+		v.Configs = newConfigTypes(op.Types)
+	case "GetStreamUri":
+		p := s.profile(op.ProfileToken)
+		switch proto := strings.TrimSpace(op.Protocol); {
+		case p == nil:
+			f = noProfile()
+		case !media2Protocols[proto]:
+			f = &Fault{Code: "Sender", Subcode: "InvalidArgVal/InvalidStreamSetup", Reason: "The requested Protocol is not supported."}
+		default:
+			v.URI = p.StreamURI
+		}
+	case "GetSnapshotUri":
+		if p := s.profile(op.ProfileToken); p == nil {
+			f = noProfile()
+		} else {
+			v.URI = "http://" + s.advertise + SnapshotPath + "?profile=" + p.Token
+		}
+	default:
+		f = &Fault{Code: "Receiver", Subcode: "ActionNotSupported", Reason: "Optional Action Not Implemented"}
+	}
+	s.reply(w, "Media2_"+name, v, f)
+}
+
+// reply sends the fault f, or else renders the template tmpl with v.
+func (s *Server) reply(w http.ResponseWriter, tmpl string, v *view, f *Fault) {
 	if f != nil {
 		s.writeFault(w, 0, *f)
 		return
 	}
-	body, err := s.render(name, v)
+	body, err := s.render(tmpl, v)
 	if err != nil {
-		s.log.Error("render failed", "op", name, "error", err)
+		s.log.Error("render failed", "template", tmpl, "error", err)
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
@@ -183,6 +248,14 @@ func (s *Server) profile(token string) *profileView {
 		if s.profiles[i].Token == token {
 			return &s.profiles[i]
 		}
+	}
+	return nil
+}
+
+// media1Profile returns a profile that Media (ver10) lists.
+func (s *Server) media1Profile(token string) *profileView {
+	if p := s.profile(token); p != nil && !p.Media2Only {
+		return p
 	}
 	return nil
 }

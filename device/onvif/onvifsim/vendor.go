@@ -27,7 +27,7 @@ type vendorStyle struct {
 }
 
 type servicePaths struct {
-	Device, Media, PTZ, Events, Imaging, Analytics, DeviceIO, Recording, Search, Replay string
+	Device, Media, Media2, PTZ, Events, Imaging, Analytics, DeviceIO, Recording, Search, Replay string
 }
 
 var vendorStyles = map[Vendor]*vendorStyle{
@@ -40,7 +40,7 @@ var vendorStyles = map[Vendor]*vendorStyle{
 		},
 		tz: "CST-8:00:00", tzOffset: 8 * time.Hour,
 		paths: servicePaths{
-			Device: "/onvif/device_service", Media: "/onvif/Media", PTZ: "/onvif/PTZ",
+			Device: "/onvif/device_service", Media: "/onvif/Media", Media2: "/onvif/Media2", PTZ: "/onvif/PTZ",
 			Events: "/onvif/Events", Imaging: "/onvif/Imaging", Analytics: "/onvif/Analytics",
 			DeviceIO: "/onvif/DeviceIO", Recording: "/onvif/Recording", Search: "/onvif/SearchRecording",
 			Replay: "/onvif/Replay",
@@ -74,7 +74,7 @@ var vendorStyles = map[Vendor]*vendorStyle{
 		},
 		tz: "CST-8", tzOffset: 8 * time.Hour,
 		paths: servicePaths{
-			Device: "/onvif/device_service", Media: "/onvif/media_service", PTZ: "/onvif/ptz_service",
+			Device: "/onvif/device_service", Media: "/onvif/media_service", Media2: "/onvif/media2_service", PTZ: "/onvif/ptz_service",
 			Events: "/onvif/event_service", Imaging: "/onvif/imaging_service", Analytics: "/onvif/analytics_service",
 			DeviceIO: "/onvif/deviceIO_service", Recording: "/onvif/recording_service", Search: "/onvif/search_service",
 			Replay: "/onvif/replay_service",
@@ -105,7 +105,9 @@ var vendorStyles = map[Vendor]*vendorStyle{
 		},
 		tz: "CET-1", tzOffset: time.Hour,
 		paths: servicePaths{
-			Device: "/onvif/device_service", Media: "/onvif/services", PTZ: "/onvif/services",
+			// One endpoint for every service: requests are told apart by
+			// their namespace, Media and Media2 included.
+			Device: "/onvif/device_service", Media: "/onvif/services", Media2: "/onvif/services", PTZ: "/onvif/services",
 			Events: "/onvif/services", Imaging: "/onvif/services", Analytics: "/onvif/services",
 			DeviceIO: "/onvif/services", Recording: "/onvif/services", Search: "/onvif/services",
 			Replay: "/onvif/services",
