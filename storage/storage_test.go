@@ -2,12 +2,14 @@ package storage
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nvr/nvr/migrations"
 )
@@ -229,5 +231,19 @@ func TestSlowQueryLogRate(t *testing.T) {
 		if ok != st.ok || n != st.suppressed || slowest != st.slowest {
 			t.Errorf("step %d: allow = %v, %d, %v; want %v, %d, %v", i, ok, n, slowest, st.ok, st.suppressed, st.slowest)
 		}
+	}
+}
+
+// A long statement is logged by its head and its length, cut on a rune
+// boundary.
+func TestShortSQL(t *testing.T) {
+	if got := shortSQL("SELECT 1"); got != "SELECT 1" {
+		t.Errorf("short statement changed: %q", got)
+	}
+	long := "UPDATE devices SET name = '摄像机' WHERE " + strings.Repeat("id = ? OR ", 1000)
+	got := shortSQL(long)
+	if len(got) > maxLoggedSQL+40 || !strings.HasPrefix(got, "UPDATE devices SET name = '摄像机'") ||
+		!strings.HasSuffix(got, fmt.Sprintf("(%d bytes)", len(long))) || !utf8.ValidString(got) {
+		t.Errorf("shortSQL = %q", got)
 	}
 }

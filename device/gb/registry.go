@@ -86,7 +86,11 @@ func (s *Service) Unregistered(ctx context.Context, gbID string, reason sip.Unre
 	defer l.Unlock()
 	d, err := s.Store.DeviceByGBID(ctx, gbID)
 	if err != nil {
-		if !errors.Is(err, device.ErrNotFound) {
+		switch {
+		case errors.Is(err, device.ErrNotFound):
+		case errors.Is(err, context.Canceled):
+			s.log.Debug("unregistration not stored: shutting down", "device_id", gbID)
+		default:
 			s.log.Error("unregistration not stored", "device_id", gbID, "err", err)
 		}
 		return

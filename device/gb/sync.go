@@ -228,5 +228,9 @@ func (s *Service) storeFailed(gbID, what string, err error) {
 		s.log.Info("device no longer stored: "+what+" skipped", "device_id", gbID)
 		return
 	}
+	if errors.Is(err, context.Canceled) { // the platform is stopping
+		s.log.Debug(what+" skipped: shutting down", "device_id", gbID)
+		return
+	}
 	s.log.Error(what+" failed", "device_id", gbID, "err", err)
 }
