@@ -45,6 +45,30 @@ func benchmarkDemux(b *testing.B, m Muxer) {
 
 func BenchmarkDemux(b *testing.B) { benchmarkDemux(b, Muxer{}) }
 
+// BenchmarkDemuxMarkers feeds the same frames packetized one by one, with
+// the marker on the last packet of each: the video frames come out from
+// Marker (after the first few, while the markers are learnt).
+func BenchmarkDemuxMarkers(b *testing.B) {
+	stream, starts := muxWithOffsets(&Muxer{}, hdEvents(b))
+	pieces := packetizeEvents(stream, starts, rtpPayload, cutFixed, markLast, nil)
+	frames := 0
+	d := &Demuxer{OnFrame: func(Frame) { frames++ }}
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, p := range pieces {
+			d.Write(p.data)
+			if p.marker {
+				d.Marker()
+			}
+		}
+	}
+	if st := d.Stats(); st.MarkerFrames == 0 || st.MarkerCuts != 0 {
+		b.Fatalf("stats %+v", st)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(frames), "ns/frame")
+}
+
 // BenchmarkDemuxZeroLength scans every video byte for the end of the PES.
 func BenchmarkDemuxZeroLength(b *testing.B) { benchmarkDemux(b, Muxer{ZeroLengthVideoPES: true}) }
 

@@ -30,6 +30,13 @@ type Frame struct {
 	// Demuxer's buffers, or into the slice given to Write, and is reused.
 	// Copy what must be kept.
 	Data []byte
+	// Lag is how many Writes came after the one that brought the frame's
+	// last byte, up to the call that gives the frame out: 0 when that is
+	// the same Write, or the Marker after it. From the PS alone a video
+	// frame ends only when the next begins, usually one Write (RTP packet)
+	// later; a caller that knows when each Write's bytes arrived can tell
+	// when the frame was complete. Audio frames have 0.
+	Lag int
 }
 
 // Stats counts what a Demuxer has seen.
@@ -49,6 +56,17 @@ type Stats struct {
 	// streams, padding, unknown stream ids, codecs the media core does not
 	// carry.
 	Skipped uint64
+	// Markers is the number of RTP markers Marker was told of.
+	Markers uint64
+	// MarkerFrames is the number of video frames given out at a marker,
+	// before the next frame began.
+	MarkerFrames uint64
+	// MarkerCuts is the number of frames given out at a marker that turned
+	// out to continue (the rest was dropped). It is at most 1: markers are
+	// ignored from then on.
+	MarkerCuts uint64
+	// MarkerState is what the Demuxer makes of the markers.
+	MarkerState MarkerState
 	// Streams describes the audio and video streams seen, in order of
 	// appearance.
 	Streams []StreamStats
@@ -80,15 +98,17 @@ type StreamStats struct {
 // starts a new access unit with the same PTS or none (an AUD, a parameter
 // set or the first slice of a picture after a slice). So a video frame is
 // given to OnFrame when the next one begins, or at Flush; pack headers
-// between the PES packets of one frame do not end it.
+// between the PES packets of one frame do not end it. Marker, told of the
+// RTP marker bits, gives it out at the end of its last packet instead once
+// the device's markers have proven to end frames.
 type Demuxer struct {
 	// OnFrame receives each frame. It must not keep Frame.Data.
 	OnFrame func(Frame)
 	// OnProblem, when set, is told about each problem the Demuxer recovered
 	// from: what is a short stable label for rate-limited logging ("sync",
 	// "pack header", "system header", "psm", "pes header", "frame too
-	// large", "codec", "streams") and err wraps one of the Err values of
-	// this package. It is not told about Lost, which the caller knows of.
+	// large", "codec", "streams", "marker") and err wraps one of the Err
+	// values of this package. It is not told about Lost, which the caller knows of.
 	OnProblem func(what string, err error)
 	// MaxFrameSize bounds a video frame; a larger one is dropped. 0 means
 	// DefaultMaxFrameSize.
@@ -122,6 +142,13 @@ type Demuxer struct {
 	nstreams int
 	clock    unwrapper
 	stats    Stats
+
+	// RTP marker hints (marker.go). writes numbers the Write calls; last is
+	// the stream of the last audio or video PES, which a marker is about.
+	writes  uint64
+	last    *stream
+	markers MarkerState
+	streak  int // frames of several packets in a row that ended at a marker
 }
 
 // hdrSize bounds a collected header: the largest program stream map
@@ -178,6 +205,18 @@ type stream struct {
 	tentative  bool
 	frames     uint64
 	frameBytes uint64
+
+	// RTP marker hints (marker.go). pesLen is the payload length of the
+	// current PES (-1 without a length); firstWrite and lastWrite number
+	// the first and last Write that brought bytes of the frame (0: none);
+	// fmarks counts the markers on the frame; confirm is set while the
+	// first bytes of the PES after a frame given out at a marker are
+	// awaited.
+	mark                  markState
+	confirm               bool
+	fmarks                uint8
+	pesLen                int
+	firstWrite, lastWrite uint64
 }
 
 // auPeek is how many bytes of a PES payload tell whether it starts an
@@ -190,6 +229,7 @@ const auPeek = 7
 // from within Write for the frames completed.
 func (d *Demuxer) Write(p []byte) {
 	d.stats.Bytes += uint64(len(p))
+	d.writes++
 	d.in = p
 	for {
 		src := &d.in
@@ -230,6 +270,9 @@ func (d *Demuxer) Flush() {
 	if s := d.cur; s != nil {
 		switch d.state {
 		case stUnbounded:
+			if s.mark == markFlushed {
+				d.pre = 0 // the frame went out at its marker
+			}
 			d.releasePrefix()
 			d.pesEnd(s)
 		case stPayload:
@@ -237,7 +280,8 @@ func (d *Demuxer) Flush() {
 		}
 	}
 	for i := range d.streams[:d.nstreams] {
-		if s := &d.streams[i]; s.video && s.open {
+		s := &d.streams[i]
+		if s.video && s.open {
 			if s.deciding {
 				d.decide(s)
 			}
@@ -246,6 +290,7 @@ func (d *Demuxer) Flush() {
 			}
 			s.buf, s.open, s.resume, s.lostPTS = s.buf[:0], false, true, false
 		}
+		s.mark, s.confirm = markNone, false
 	}
 	d.resetParse()
 }
@@ -253,6 +298,7 @@ func (d *Demuxer) Flush() {
 // Stats returns the counters.
 func (d *Demuxer) Stats() Stats {
 	st := d.stats
+	st.MarkerState = d.markers
 	st.Streams = make([]StreamStats, d.nstreams)
 	for i := range d.streams[:d.nstreams] {
 		s := &d.streams[i]
@@ -264,7 +310,7 @@ func (d *Demuxer) Stats() Stats {
 func (d *Demuxer) resetParse() {
 	d.state, d.synced = stSync, false
 	d.nhdr, d.need, d.pre, d.left = 0, 0, 0, 0
-	d.cur = nil
+	d.cur, d.last = nil, nil
 	d.back = nil
 }
 
@@ -581,6 +627,7 @@ func (d *Demuxer) parsePES(h []byte) {
 		d.startPayload(nil, ph.payload, ph.payload < 0)
 		return
 	}
+	d.last, s.pesLen = s, ph.payload
 	var pts, dts int64
 	if ph.hasPTS {
 		pts = d.clock.unwrap(ph.pts)
@@ -701,6 +748,14 @@ func (d *Demuxer) endUnbounded() {
 
 // deliver appends PES payload bytes to the frame of s.
 func (d *Demuxer) deliver(s *stream, b []byte) {
+	if s.mark == markFlushed {
+		// More of a PES without a length whose frame went out at a
+		// marker (a PES with a length starts anew in videoPESStart).
+		if nonZero(b) {
+			d.markerCut(s)
+		}
+		return
+	}
 	if s.skip || !s.open {
 		return
 	}
@@ -723,6 +778,15 @@ func (d *Demuxer) deliver(s *stream, b []byte) {
 	}
 	if !s.deciding && s.open {
 		d.scan(s, len(s.buf), false)
+		if s.mark == markSeen && nonZero(b) {
+			d.ignoreMarkers(s) // the frame goes on after its marker
+		}
+		// Bytes known to be the frame's (while deciding, they may be the
+		// next frame's): which Writes brought them.
+		if s.firstWrite == 0 {
+			s.firstWrite = d.writes
+		}
+		s.lastWrite = d.writes
 	}
 }
 
@@ -770,6 +834,7 @@ func (d *Demuxer) drop(s *stream) {
 		s.lostPTS = s.open && s.hasPTS
 	}
 	s.buf, s.open, s.deciding, s.tentative = s.buf[:0], false, false, false
+	s.mark, s.confirm = markNone, false
 }
 
 // dropAll drops the frames in progress of every stream.

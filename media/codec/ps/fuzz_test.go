@@ -25,9 +25,9 @@ var seedCases = map[string]bool{
 	"zero_length_pes_h264": true, "private_h264_pcma": true, "pack_per_pes_h264": true, "all_quirks_h265": true,
 }
 
-// FuzzDemux feeds arbitrary bytes whole and in pieces (and with losses):
-// the Demuxer must not panic, must keep its limits, and must give the same
-// frames however the bytes are cut.
+// FuzzDemux feeds arbitrary bytes whole and in pieces (and with losses, and
+// with RTP markers): the Demuxer must not panic, must keep its limits, and
+// must give the same frames however the bytes are cut.
 func FuzzDemux(f *testing.F) {
 	var s []byte
 	s = pack(s, 0)
@@ -70,6 +70,21 @@ func FuzzDemux(f *testing.F) {
 					d.Write(rest[:n])
 				}
 				rest = rest[n:]
+			}
+		})
+		// Markers after some pieces: mostly at the ends of the pieces that
+		// end a PES, so that they get trusted, and wrong now and then.
+		fuzzRun(t, b, func(d *Demuxer) {
+			for rest := b; len(rest) > 0; {
+				n := min(1+rng.IntN(200), len(rest))
+				d.Write(rest[:n])
+				rest = rest[n:]
+				if d.state == stHeader && d.nhdr == 0 || rng.IntN(8) == 0 {
+					d.Marker()
+				}
+			}
+			if st := d.Stats(); st.MarkerCuts > 1 || st.MarkerCuts == 1 && d.MarkerState() != MarkerIgnored {
+				t.Fatalf("stats %+v", st)
 			}
 		})
 	})

@@ -21,6 +21,14 @@ var gomediaAUD = map[unit.Codec][]byte{
 // and repeats the PTS in every PES of a picture split at 64 KiB.
 func muxGomedia(t testing.TB, spec programSpec, events []event) (stream []byte, want []event) {
 	t.Helper()
+	stream, want, _ = muxGomediaOffsets(t, spec, events)
+	return stream, want
+}
+
+// muxGomediaOffsets is muxGomedia that also returns where each event's
+// bytes start.
+func muxGomediaOffsets(t testing.TB, spec programSpec, events []event) (stream []byte, want []event, starts []int) {
+	t.Helper()
 	m := mpeg2.NewPsMuxer()
 	m.OnPacket = func(p []byte) { stream = append(stream, p...) }
 	vt := map[unit.Codec]mpeg2.PS_STREAM_TYPE{unit.CodecH264: mpeg2.PS_STREAM_H264, unit.CodecH265: mpeg2.PS_STREAM_H265}
@@ -36,6 +44,7 @@ func muxGomedia(t testing.TB, spec programSpec, events []event) (stream []byte, 
 		if e.video {
 			sid = vid
 		}
+		starts = append(starts, len(stream))
 		if err := m.Write(sid, e.data, ms, ms); err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +53,7 @@ func muxGomedia(t testing.TB, spec programSpec, events []event) (stream []byte, 
 		}
 		want = append(want, e)
 	}
-	return stream, want
+	return stream, want, starts
 }
 
 // TestGomediaCrossCheck demuxes what gomedia's muxer writes.

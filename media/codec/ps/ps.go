@@ -9,6 +9,9 @@
 // packets without a length, a pack header before every PES, private
 // streams, and bytes lost on UDP. It never panics, bounds what it buffers,
 // and reuses its buffers so that steady-state demuxing does not allocate.
+// Told of the RTP marker bits (Marker), it gives a video frame out at its
+// last packet rather than when the next frame begins, once the device's
+// markers have proven to end frames.
 //
 // Muxer writes the same format, with switches for the device quirks, for
 // the device simulator, cascading to an upper platform, and tests.
@@ -103,4 +106,8 @@ var (
 	// ErrTooManyStreams is reported when a PES belongs to a stream beyond
 	// the few the Demuxer follows at once; it is skipped.
 	ErrTooManyStreams = errors.New("ps: too many elementary streams")
+	// ErrMarker is reported when a frame given out at an RTP marker turns
+	// out to continue: the frame went out short, the rest of it is dropped,
+	// and markers are ignored from then on (see Demuxer.Marker).
+	ErrMarker = errors.New("ps: an RTP marker ended a frame that continued")
 )

@@ -18,6 +18,9 @@ import (
 func (d *Demuxer) videoPESStart(s *stream, hasPTS bool, pts, dts int64) {
 	s.skip = false
 	switch {
+	case s.mark == markFlushed:
+		// The frame went out at a marker: this PES must begin the next.
+		d.afterMarker(s, hasPTS, pts, dts)
 	case hasPTS && s.open && (!s.hasPTS || pts != s.pts):
 		if s.deciding {
 			d.decide(s)
@@ -31,6 +34,7 @@ func (d *Demuxer) videoPESStart(s *stream, hasPTS bool, pts, dts int64) {
 				s.pesOff = len(s.buf)
 				break
 			}
+			d.frameEnds(s)
 			d.finishVideo(s, len(s.buf))
 		}
 		s.newFrame(pts, dts, true)
@@ -62,6 +66,7 @@ func (s *stream) newFrame(pts, dts int64, hasPTS bool) {
 	s.pts, s.dts, s.hasPTS = pts, dts, hasPTS
 	s.fcodec, s.scanPos, s.sawVCL, s.key = unit.CodecUnknown, 0, false, false
 	s.pesOff, s.deciding, s.tentative = 0, false, false
+	s.mark, s.confirm, s.fmarks, s.firstWrite, s.lastWrite = markNone, false, 0, 0, 0
 }
 
 // guess returns the codec a frame of s is taken to be when its own NAL
@@ -87,6 +92,18 @@ func (d *Demuxer) decide(s *stream) {
 		c = s.guess()
 	}
 	au := startsAccessUnit(c, peek)
+	if s.confirm {
+		s.confirm = false
+		switch {
+		case au:
+		case !nonZero(s.buf[s.pesOff:]):
+			// An empty PES (or zeros): the next one tells.
+			s.buf, s.open, s.mark = s.buf[:0], false, markFlushed
+		default:
+			d.markerCut(s) // the rest of the frame given out at a marker
+		}
+		return
+	}
 	if s.tentative {
 		s.tentative = false
 		if au {
@@ -97,8 +114,12 @@ func (d *Demuxer) decide(s *stream) {
 		return
 	}
 	if !au {
+		if s.mark == markSeen && nonZero(s.buf[s.pesOff:]) {
+			d.ignoreMarkers(s) // the frame goes on after its marker
+		}
 		return
 	}
+	d.frameEnds(s)
 	d.finishVideo(s, s.pesOff)
 	n := copy(s.buf, s.buf[s.pesOff:])
 	s.newFrame(s.pts, s.dts, s.hasPTS)
@@ -171,6 +192,10 @@ func (d *Demuxer) finishVideo(s *stream, n int) {
 	s.frameBytes += uint64(n)
 	d.stats.Frames++
 	if d.OnFrame != nil {
-		d.OnFrame(Frame{Codec: c, StreamID: s.id, PTS: s.pts, DTS: s.dts, Key: s.key, Data: s.buf[:n]})
+		lag := 0
+		if s.lastWrite != 0 {
+			lag = int(d.writes - s.lastWrite)
+		}
+		d.OnFrame(Frame{Codec: c, StreamID: s.id, PTS: s.pts, DTS: s.dts, Key: s.key, Data: s.buf[:n], Lag: lag})
 	}
 }

@@ -246,3 +246,35 @@ func TestReorderInOrderAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per in-order packet", n)
 	}
 }
+
+// TestReorderKeepsHeader: a packet that waited for its predecessor comes
+// out with its own header fields, the marker bit among them: the ingest
+// takes the marker on the last packet of a frame as the frame's end
+// (codec/ps Demuxer.Marker), and a swap around that packet is common on
+// UDP.
+func TestReorderKeepsHeader(t *testing.T) {
+	type out struct {
+		seq    uint16
+		ts     uint32
+		marker bool
+	}
+	var got []out
+	r := &Reorder{OnPacket: func(p *Packet) { got = append(got, out{p.SequenceNumber, p.Timestamp, p.Marker}) }}
+	r.Initialize()
+	now := time.Unix(1000, 0)
+	push := func(seq uint16, ts uint32, marker bool) {
+		p := Packet{SequenceNumber: seq, Timestamp: ts, Marker: marker, PayloadType: 96, Payload: []byte{1}}
+		r.Push(&p, now)
+	}
+	// Frame 1 is packets 10-12 (marker on 12), frame 2 is 13-14: 12 comes
+	// after 13, then 11 after 12.
+	push(10, 3600, false)
+	push(13, 7200, false)
+	push(12, 3600, true)
+	push(11, 3600, false)
+	push(14, 7200, true)
+	want := []out{{10, 3600, false}, {11, 3600, false}, {12, 3600, true}, {13, 7200, false}, {14, 7200, true}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+}

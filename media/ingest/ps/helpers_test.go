@@ -56,6 +56,8 @@ type senderConfig struct {
 	seq          uint16
 	extension    bool // an RFC 8285 header extension on every packet
 	markerFirst  bool // the marker bit on the first packet of a frame
+	markerEvery  bool // the marker bit on every packet
+	markerNever  bool // the marker bit on no packet
 	payload      int  // largest RTP payload (default 1400)
 	skipKeys     int  // leave out the first n keyframes (and their GOPs)
 }
@@ -162,8 +164,13 @@ func packetize(cfg senderConfig, evs []event) [][][]byte {
 			n := min(len(buf), payload)
 			last := n == len(buf)
 			marker := last
-			if cfg.markerFirst {
+			switch {
+			case cfg.markerFirst:
 				marker = first
+			case cfg.markerEvery:
+				marker = true
+			case cfg.markerNever:
+				marker = false
 			}
 			out[i] = append(out[i], rtpPacket(cfg, seq, uint32(ev.pts), marker, buf[:n]))
 			seq++

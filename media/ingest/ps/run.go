@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/nvr/nvr/media/codec/ps"
 	"github.com/nvr/nvr/media/codec/rtp"
 	"github.com/nvr/nvr/media/ingest/internal/problem"
 	"github.com/nvr/nvr/media/stream"
@@ -111,6 +112,8 @@ type runState struct {
 	pkt      rtp.Packet
 	tracks   *tracks
 	ready    rtp.ReorderStats // the reorder stats last published
+	markers  ps.MarkerState   // what the demuxer made of the markers, last logged
+	now      time.Time        // when the packets the reorder buffer releases were taken
 
 	// What is accepted.
 	offer, answer uint32
@@ -137,7 +140,7 @@ func newRunState(c *Conn, st *stream.Stream, cfg RunConfig, answer uint32, check
 	rs.reorder = rtp.Reorder{
 		Size:     cfg.ReorderSize,
 		MaxDelay: cfg.ReorderDelay,
-		OnPacket: func(p *rtp.Packet) { rs.tracks.demux.Write(p.Payload) },
+		OnPacket: rs.packet,
 		OnLoss: func(n int) {
 			rs.tracks.demux.Lost()
 			if n > 0 {
@@ -152,6 +155,37 @@ func newRunState(c *Conn, st *stream.Stream, cfg RunConfig, answer uint32, check
 	}
 	rs.reorder.Initialize()
 	return rs
+}
+
+// packet feeds the payload of the next packet in sequence to the demuxer.
+// The marker bit is a hint that the packet ends a frame: the demuxer checks
+// it against the frames it delimits and, once the device's markers have
+// proven right, hands the frame on at its last packet instead of when the
+// next frame begins (one frame interval sooner). A marker on the first
+// packet, on every packet, or none changes nothing (codec/ps marker.go).
+// The reorder buffer releases packets in order, and a gap calls Lost first,
+// so the packet that completes a frame is the last one before its marker.
+//
+// The units of a frame are stamped with the time its last packet was taken
+// (rs.now when it was released): without markers the demuxer gives a frame
+// out one packet later, and the first frames of a stream are given out so
+// even with markers, while they are learnt; the stamps do not move with it.
+func (rs *runState) packet(p *rtp.Packet) {
+	d := &rs.tracks.demux
+	rs.tracks.took(rs.now)
+	d.Write(p.Payload)
+	if p.Marker {
+		d.Marker()
+	}
+	if m := d.MarkerState(); m != rs.markers {
+		rs.markers = m
+		switch m {
+		case ps.MarkerTrusted:
+			rs.c.log.Debug("the RTP marker bits end frames: frames are handed on at their last packet")
+		case ps.MarkerIgnored:
+			rs.c.log.Debug("the RTP marker bits do not end frames: ignored")
+		}
+	}
 }
 
 // loop reads packets until the stream ends.
@@ -178,6 +212,7 @@ func (rs *runState) loop(src packetSource) error {
 				last = now
 			}
 		case errors.Is(err, errTimeout):
+			rs.now = now
 			rs.reorder.Poll(now)
 			rs.publishReorderStats()
 			rs.tracks.poll(now)
@@ -245,12 +280,14 @@ func (rs *runState) accept(b []byte, from netip.AddrPort, now time.Time) bool {
 	}
 	if changed {
 		rs.c.log.Info("the device changed its SSRC", "new_ssrc", p.SSRC)
+		rs.now = now
 		rs.reorder.Reset()
 		rs.tracks.demux.Lost()
 	}
 	cnt.packets.Add(1)
 	cnt.bytes.Add(uint64(len(b)))
 	cnt.lastPacket.Store(now.UnixNano())
+	rs.now = now
 	rs.reorder.Push(p, now)
 	rs.publishReorderStats()
 	return true
@@ -316,6 +353,7 @@ func (rs *runState) publishReorderStats() {
 // finish hands on what is still held: the packets waiting in the reorder
 // buffer and the last frame of the program stream.
 func (rs *runState) finish() {
+	rs.now = time.Now()
 	rs.reorder.Flush()
 	rs.publishReorderStats()
 	rs.tracks.demux.Flush()

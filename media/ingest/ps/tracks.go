@@ -33,12 +33,20 @@ type tracks struct {
 	g711  *au.G711
 	nalus [][]byte // reused for splitting each video frame
 
-	// Interleaving. The demuxer hands a video frame over only when the next
-	// one starts, so the audio that came with a frame arrives before it.
-	// Audio is held until the video reaches its time, so that outputs see
-	// one timeline in order; and its track is declared only after the
-	// video's, so that the stream is not taken for audio-only (a reader
-	// starting at once would get no video).
+	// Unit times: when the last packets given to the demuxer were taken,
+	// by Write (taken[writes%len]), and the time of the frame being turned
+	// into units (see frameTime).
+	taken    [takenWrites]time.Time
+	writes   uint64
+	unitTime time.Time
+
+	// Interleaving. The demuxer hands a video frame over when the next one
+	// starts, or at its last packet once the device's RTP markers have
+	// proven to end frames; either way the audio sent after a frame may
+	// arrive before it. Audio is held until the video reaches its time, so
+	// that outputs see one timeline in order; and its track is declared
+	// only after the video's, so that the stream is not taken for
+	// audio-only (a reader starting at once would get no video).
 	hasVideo     bool          // the video track was declared
 	audioOnly    bool          // no video came: audio flows alone
 	pendingAudio *unit.Params  // audio parameters waiting for the video track
@@ -46,6 +54,11 @@ type tracks struct {
 	lastVideo    time.Duration // DTS of the last video unit, source time
 	firstAudio   time.Time     // when the first audio unit was held
 }
+
+// takenWrites is how many packet times are kept. A frame given out more
+// packets than that after its last one (at Flush, after a pause) is
+// stamped with the time it is given out.
+const takenWrites = 16
 
 // Interleaving limits: audio waits for the video at most this long (or
 // this many units), and a stream whose video never shows becomes audio
@@ -63,10 +76,27 @@ func newTracks(st *stream.Stream, problems *problem.Log, cnt *counters, onUnit f
 	return t
 }
 
+// took says that the next packet given to the demuxer was taken at now.
+func (t *tracks) took(now time.Time) {
+	t.writes++
+	t.taken[t.writes%takenWrites] = now
+}
+
+// frameTime returns when the frame f was complete: when the packet that
+// brought its last byte was taken, or the zero time (the publisher then
+// stamps now) when that is not known.
+func (t *tracks) frameTime(f *ps.Frame) time.Time {
+	if f.Lag < 0 || f.Lag >= takenWrites || uint64(f.Lag) >= t.writes {
+		return time.Time{}
+	}
+	return t.taken[(t.writes-uint64(f.Lag))%takenWrites]
+}
+
 // frame handles a frame of the demuxer. Its data is only valid during the
 // call: the tracks keep a copy.
 func (t *tracks) frame(f ps.Frame) {
 	t.cnt.frames.Add(1)
+	t.unitTime = t.frameTime(&f)
 	switch f.Codec {
 	case unit.CodecH264, unit.CodecH265:
 		if t.video == nil || t.video.Codec != f.Codec {
@@ -118,6 +148,10 @@ func (t *tracks) setTrack(i int, p *unit.Params) {
 
 // WriteUnit implements au.Sink.
 func (t *tracks) WriteUnit(u *unit.Unit) {
+	if u.Time.IsZero() {
+		// When the frame was complete, also for audio held for the video.
+		u.Time = t.unitTime
+	}
 	if u.Track == videoTrack {
 		// The audio up to this frame's time goes first.
 		n := 0
