@@ -40,6 +40,13 @@ type Layer struct {
 	// MaxHeaderSize bounds a TCP message's header section. Default
 	// DefaultMaxHeaderSize.
 	MaxHeaderSize int
+	// MaxHandlers bounds the requests decoded and handled at once; more
+	// wait, undecoded, in the socket (docs/perf-gb28181.md). Default
+	// DefaultMaxHandlers.
+	MaxHandlers int
+	// MaxBacklog bounds the requests waiting for a handler slot. Default
+	// DefaultMaxBacklog.
+	MaxBacklog int
 
 	log      *slog.Logger
 	dec      decoder
@@ -64,6 +71,8 @@ type Layer struct {
 	// itself (Handle), and stx those transactions.
 	handlers map[sip.RequestMethod]RequestHandler
 	stx      serverTxs
+	// gate bounds the requests being decoded and handled at once.
+	gate     *gate
 	sweeping sync.Once
 	// readers are the TCP read buffers not lent to a connection, and
 	// readersLent counts those that are.
@@ -96,6 +105,13 @@ func (l *Layer) Initialize() {
 	if l.MaxHeaderSize <= 0 {
 		l.MaxHeaderSize = DefaultMaxHeaderSize
 	}
+	if l.MaxHandlers <= 0 {
+		l.MaxHandlers = DefaultMaxHandlers
+	}
+	if l.MaxBacklog <= 0 {
+		l.MaxBacklog = DefaultMaxBacklog
+	}
+	l.gate = newGate(l.MaxHandlers, l.MaxBacklog)
 	l.log = l.Logger
 	l.problems = &problemLog{log: l.log, kinds: map[string]*problemKind{}}
 	l.dec = decoder{parser: parser.NewPacketParser(quietLogger(l.log)), maxBodySize: l.MaxBodySize}
@@ -267,6 +283,7 @@ func (l *Layer) Cancel() {
 			l.poll.stop()
 		}
 		l.mu.Unlock()
+		l.gate.close()
 		go func() {
 			l.wg.Wait()
 			close(l.done)
@@ -348,28 +365,72 @@ func resolve(dest string) (netip.AddrPort, error) {
 
 // handle decodes one message and passes it up, or answers or drops it.
 // reply writes raw bytes back to the sender.
+//
+// A request first takes one of the MaxHandlers slots (gate), or waits for
+// one in the backlog, undecoded. Responses never wait. The slot goes with
+// a request to its Handle handler and comes back when the handler returns
+// (next); a request passed to gosip gives it back at once.
 func (l *Layer) handle(data []byte, network string, remote netip.AddrPort, reply func([]byte) error) {
+	if !isRequest(data) {
+		l.process(data, network, remote, reply, false)
+		return
+	}
+	run, dropped := l.gate.enter(waiting{data: data, network: network, remote: remote, reply: reply}, network != "UDP")
+	switch {
+	case run:
+		if !l.process(data, network, remote, reply, true) {
+			l.next()
+		}
+	case dropped && !l.isCanceled():
+		l.stats.dropped.Add(1)
+		l.problems.report("dropped sip request: too many waiting", "transport", network, "remote", remote.String(),
+			"waiting", l.MaxBacklog)
+	}
+}
+
+// next gives a handler slot back: to the first waiting request, which is
+// then handled by the caller, or to the gate.
+func (l *Layer) next() {
+	for {
+		w, ok := l.gate.leave()
+		if !ok {
+			return
+		}
+		if l.process(w.data, w.network, w.remote, w.reply, true) {
+			return // a handler took the slot over
+		}
+	}
+}
+
+// process decodes a message and passes it on. With slot, the caller holds a
+// handler slot, and process reports whether it passed the slot on: to the
+// request's Handle handler, or back (before handing a message to gosip,
+// which may block). Otherwise the caller gives it back with next.
+func (l *Layer) process(data []byte, network string, remote netip.AddrPort, reply func([]byte) error, slot bool) (taken bool) {
 	msg, err := l.dec.decode(data, network, remote, l.Addr())
 	if err != nil {
 		l.refuse(err, network, remote, reply)
-		return
+		return false
 	}
 	l.stats.received.Add(1)
 	switch m := msg.(type) {
 	case sip.Response:
 		if l.deliverResponse(m) {
-			return
+			return false
 		}
 	case sip.Request:
 		if h := l.handler(m.Method()); h != nil {
-			l.serve(m, h, network, remote, reply)
-			return
+			return l.serve(m, h, network, remote, reply, slot)
 		}
+	}
+	if slot {
+		l.next()
 	}
 	select {
 	case l.msgs <- msg:
 	case <-l.canceled:
 	}
+	return true
 }
 
 // refuse answers a rejected request when it could be identified, and logs.

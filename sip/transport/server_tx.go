@@ -97,9 +97,11 @@ type serverTx struct {
 var _ sip.ServerTransaction = (*serverTx)(nil)
 
 // serve runs the transaction of a request of a Handle method: a new one
-// goes to h in its own goroutine, a retransmission is answered with the
-// last response (or absorbed while there is none yet).
-func (l *Layer) serve(req sip.Request, h RequestHandler, network string, remote netip.AddrPort, reply func([]byte) error) {
+// goes to h in its own goroutine, which takes over the caller's handler
+// slot (with slot) and passes it on when h returns; serve then reports
+// true. A retransmission is answered with the last response (or absorbed
+// while there is none yet).
+func (l *Layer) serve(req sip.Request, h RequestHandler, network string, remote netip.AddrPort, reply func([]byte) error, slot bool) bool {
 	key := serverKey(req, remote)
 	now := time.Now()
 	t := &l.stx
@@ -114,7 +116,7 @@ func (l *Layer) serve(req sip.Request, h RequestHandler, network string, remote 
 				l.log.Debug("sip response retransmission failed", "remote", remote.String(), "err", err)
 			}
 		}
-		return
+		return false
 	}
 	if t.m == nil {
 		t.m = map[string]*serverEntry{}
@@ -126,9 +128,13 @@ func (l *Layer) serve(req sip.Request, h RequestHandler, network string, remote 
 	l.wg.Add(1) // the caller's reader holds the group open
 	go func() {
 		defer l.wg.Done()
+		if slot {
+			defer l.next()
+		}
 		defer tx.finish()
 		h(req, tx)
 	}()
+	return true
 }
 
 // serverKey identifies a request's server transaction (RFC 3261 §17.2.3):

@@ -2,9 +2,11 @@ package transport
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -270,4 +272,106 @@ func TestTCPReadBufferLent(t *testing.T) {
 	}
 	waitFor(t, func() bool { return calls.Load() == want })
 	waitFor(t, func() bool { return l.readersLent.Load() == 0 })
+}
+
+// At most MaxHandlers requests are handled at once; the others wait in the
+// socket undecoded, while responses to the platform's own requests still
+// get through.
+func TestHandlerSlots(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	var calls *atomic.Int32
+	l := newHandleLayer(t, func(l *Layer) {
+		l.gate = newGate(2, DefaultMaxBacklog) // as MaxHandlers 2 would
+		calls = handled(l, release)
+	})
+	t.Cleanup(free) // runs before the layer's cleanup
+	c, err := net.Dial("udp", l.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := range 4 {
+		if _, err := c.Write([]byte(rawRequest("UDP", "z9hG4bK-slot"+string(rune('a'+i)), 1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, func() bool { return calls.Load() == 2 })
+
+	// A device answers a request of the platform while both slots are taken.
+	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	go func() {
+		buf := make([]byte, 65536)
+		n, from, err := peer.ReadFromUDP(buf)
+		if err == nil {
+			_, _ = peer.WriteToUDP([]byte(answer(string(buf[:n]))), from)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if res, err := l.Request(ctx, testRequest(l, "UDP", peer.LocalAddr().String())); err != nil || res.StatusCode() != 200 {
+		t.Fatalf("request while the slots are taken: %v %v", res, err)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("%d handlers ran with 2 slots", n)
+	}
+	if n := l.gate.queued(); n != 2 {
+		t.Errorf("%d requests waiting, want 2", n)
+	}
+	free()
+	waitFor(t, func() bool { return calls.Load() == 4 })
+	buf := make([]byte, 4096)
+	for range 4 {
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if n, err := c.Read(buf); err != nil || !strings.HasPrefix(string(buf[:n]), "SIP/2.0 200") {
+			t.Fatalf("answer %q, %v", buf[:n], err)
+		}
+	}
+}
+
+// With the backlog full, a UDP request is dropped (the device will
+// retransmit it) and a TCP reader waits for room.
+func TestHandlerBacklogFull(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	var calls *atomic.Int32
+	l := newHandleLayer(t, func(l *Layer) {
+		l.gate = newGate(1, 1)
+		calls = handled(l, release)
+	})
+	t.Cleanup(free)
+	u, err := net.Dial("udp", l.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	for i := range 3 {
+		if _, err := u.Write([]byte(rawRequest("UDP", "z9hG4bK-full"+string(rune('a'+i)), 1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, func() bool { return l.Stats().Dropped == 1 })
+	tc, err := net.Dial("tcp", l.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	if _, err := tc.Write([]byte(rawRequest("TCP", "z9hG4bK-fullt", 1))); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d handlers ran with one slot", n)
+	}
+	free()
+	waitFor(t, func() bool { return calls.Load() == 3 }) // UDP a and b, then the TCP one
+	if d := l.Stats().Dropped; d != 1 {
+		t.Errorf("%d dropped, want 1", d)
+	}
 }
