@@ -368,19 +368,23 @@ func resolve(dest string) (netip.AddrPort, error) {
 //
 // A request first takes one of the MaxHandlers slots (gate), or waits for
 // one in the backlog, undecoded. Responses never wait. The slot goes with
-// a request to its Handle handler and comes back when the handler returns
-// (next); a request passed to gosip gives it back at once.
+// a request to its Handle handler and is passed on when the handler returns
+// (next); a request for gosip passes it on before it is handed over, as
+// that may block.
 func (l *Layer) handle(data []byte, network string, remote netip.AddrPort, reply func([]byte) error) {
 	if !isRequest(data) {
-		l.process(data, network, remote, reply, false)
+		_, up := l.process(data, network, remote, reply, false)
+		l.passUp(up)
 		return
 	}
 	run, dropped := l.gate.enter(waiting{data: data, network: network, remote: remote, reply: reply}, network != "UDP")
 	switch {
 	case run:
-		if !l.process(data, network, remote, reply, true) {
+		taken, up := l.process(data, network, remote, reply, true)
+		if !taken {
 			l.next()
 		}
+		l.passUp(up)
 	case dropped && !l.isCanceled():
 		l.stats.dropped.Add(1)
 		l.problems.report("dropped sip request: too many waiting", "transport", network, "remote", remote.String(),
@@ -388,49 +392,62 @@ func (l *Layer) handle(data []byte, network string, remote netip.AddrPort, reply
 	}
 }
 
-// next gives a handler slot back: to the first waiting request, which is
-// then handled by the caller, or to the gate.
+// next passes a handler slot on: to the waiting requests in turn until one
+// goes to a handler, which passes it on in its turn, or back to the gate.
+// The messages for gosip met on the way are handed over afterwards.
 func (l *Layer) next() {
+	var ups []sip.Message
 	for {
 		w, ok := l.gate.leave()
 		if !ok {
-			return
+			break
 		}
-		if l.process(w.data, w.network, w.remote, w.reply, true) {
-			return // a handler took the slot over
+		taken, up := l.process(w.data, w.network, w.remote, w.reply, true)
+		if up != nil {
+			ups = append(ups, up)
 		}
+		if taken {
+			break
+		}
+	}
+	for _, m := range ups {
+		l.passUp(m)
 	}
 }
 
-// process decodes a message and passes it on. With slot, the caller holds a
-// handler slot, and process reports whether it passed the slot on: to the
-// request's Handle handler, or back (before handing a message to gosip,
-// which may block). Otherwise the caller gives it back with next.
-func (l *Layer) process(data []byte, network string, remote netip.AddrPort, reply func([]byte) error, slot bool) (taken bool) {
+// process decodes a message and deals with it: a response goes to the
+// client transaction waiting for it, a request of a Handle method to its
+// handler, which takes over the caller's handler slot if it has one
+// (taken); anything else is returned for gosip (up).
+func (l *Layer) process(data []byte, network string, remote netip.AddrPort, reply func([]byte) error, slot bool) (taken bool, up sip.Message) {
 	msg, err := l.dec.decode(data, network, remote, l.Addr())
 	if err != nil {
 		l.refuse(err, network, remote, reply)
-		return false
+		return false, nil
 	}
 	l.stats.received.Add(1)
 	switch m := msg.(type) {
 	case sip.Response:
 		if l.deliverResponse(m) {
-			return false
+			return false, nil
 		}
 	case sip.Request:
 		if h := l.handler(m.Method()); h != nil {
-			return l.serve(m, h, network, remote, reply, slot)
+			return l.serve(m, h, network, remote, reply, slot), nil
 		}
 	}
-	if slot {
-		l.next()
+	return false, msg
+}
+
+// passUp hands a message to gosip's transaction layer.
+func (l *Layer) passUp(msg sip.Message) {
+	if msg == nil {
+		return
 	}
 	select {
 	case l.msgs <- msg:
 	case <-l.canceled:
 	}
-	return true
 }
 
 // refuse answers a rejected request when it could be identified, and logs.

@@ -298,6 +298,11 @@ func TestHandlerSlots(t *testing.T) {
 		}
 	}
 	waitFor(t, func() bool { return calls.Load() == 2 })
+	// A request for gosip waits its turn too, then is passed up.
+	info := strings.ReplaceAll(rawRequest("UDP", "z9hG4bK-slotinfo", 1), "MESSAGE", "INFO")
+	if _, err := c.Write([]byte(info)); err != nil {
+		t.Fatal(err)
+	}
 
 	// A device answers a request of the platform while both slots are taken.
 	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -320,11 +325,19 @@ func TestHandlerSlots(t *testing.T) {
 	if n := calls.Load(); n != 2 {
 		t.Fatalf("%d handlers ran with 2 slots", n)
 	}
-	if n := l.gate.queued(); n != 2 {
-		t.Errorf("%d requests waiting, want 2", n)
+	if n := l.gate.queued(); n != 3 {
+		t.Errorf("%d requests waiting, want 3", n)
 	}
 	free()
 	waitFor(t, func() bool { return calls.Load() == 4 })
+	select {
+	case m := <-l.Messages():
+		if req, ok := m.(sip.Request); !ok || req.Method() != sip.INFO {
+			t.Errorf("passed up: %s", m.Short())
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("the INFO was not passed up")
+	}
 	buf := make([]byte, 4096)
 	for range 4 {
 		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
