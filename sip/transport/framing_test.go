@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"strings"
@@ -79,4 +80,38 @@ func BenchmarkDecode(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzReadStreamMessage feeds arbitrary byte streams to the TCP framing,
+// read through a small buffer so that lines and bodies span reads. It must
+// never panic, never return a message longer than the limits allow, and a
+// message it returns must start a new one: reading the same bytes again
+// after it gives the same result.
+func FuzzReadStreamMessage(f *testing.F) {
+	for _, dir := range []string{"valid", "invalid"} {
+		for _, data := range readDir(f, dir) {
+			f.Add(data)
+			f.Add(append(append([]byte("\r\n\r\n"), data...), data...)) // keep-alive, then two back to back
+		}
+	}
+	const maxHeader, maxBody = 1024, 4096
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := bufio.NewReaderSize(bytes.NewReader(data), 16)
+		for range 8 {
+			msg, err := ReadStreamMessage(r, maxHeader, maxBody)
+			if err != nil {
+				return
+			}
+			if len(msg) > maxHeader+maxBody+4 {
+				t.Fatalf("message of %d bytes, over the limits", len(msg))
+			}
+			head, body, err := SplitDatagram(msg)
+			if err != nil {
+				t.Fatalf("a framed message does not split: %v\n%q", err, msg)
+			}
+			if n, _, _ := ContentLength(head); n != len(body) {
+				t.Fatalf("Content-Length %d, body %d bytes", n, len(body))
+			}
+		}
+	})
 }
