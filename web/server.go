@@ -13,6 +13,7 @@ import (
 	devgb "github.com/nvr/nvr/device/gb"
 	"github.com/nvr/nvr/media/egress/hls"
 	"github.com/nvr/nvr/media/hub"
+	"github.com/nvr/nvr/web/ui"
 )
 
 // Store is what the API reads directly from the database.
@@ -59,7 +60,17 @@ func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recover, s.cors, s.accessLog)
-	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, codeNotFound, "no such route") })
+	console := ui.New()
+	r.NoRoute(func(c *gin.Context) {
+		// The console's page and assets are not API routes (nor in the OpenAPI
+		// document); every other unknown path keeps the JSON 404.
+		if console.Owns(c.Request.URL.Path) {
+			console.ServeHTTP(c.Writer, c.Request)
+			c.Abort()
+			return
+		}
+		abort(c, http.StatusNotFound, codeNotFound, "no such route")
+	})
 	r.NoMethod(func(c *gin.Context) {
 		abort(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed")
 	})
