@@ -25,9 +25,11 @@ import (
 // Chromium, and uses the console as a person would: log in, see the device list, play the
 // camera on the wall, close the tile, play its recording from the timeline.
 //
-// It needs Chromium and a few minutes of CPU, so it runs only when asked:
+// It needs Chromium (apt-get install -y chromium) and about 40 s. Like the tests that need
+// ffmpeg, it skips when Chromium is missing, unless NVR_REQUIRE_TOOLS=1 (.ci/run), which
+// makes that a failure; NVR_BROWSER_TESTS=0 skips it anyway. On its own:
 //
-//	NVR_BROWSER_TESTS=1 go test -run TestBrowser -v ./web/ui/
+//	go test -run TestBrowser -v ./web/ui/
 //
 // NVR_CHROMIUM names the browser (default: chromium, chromium-browser, google-chrome on
 // PATH); NVR_BROWSER_SCREENSHOTS=<dir> saves a screenshot of each step.
@@ -41,8 +43,8 @@ const (
 
 func findChromium(t *testing.T) string {
 	t.Helper()
-	if os.Getenv(browserEnv) != "1" {
-		t.Skipf("the browser smoke test runs with %s=1 (it needs chromium)", browserEnv)
+	if os.Getenv(browserEnv) == "0" {
+		t.Skipf("%s=0: the browser smoke test is skipped", browserEnv)
 	}
 	names := []string{"chromium", "chromium-browser", "google-chrome"}
 	if v := os.Getenv("NVR_CHROMIUM"); v != "" {
@@ -53,7 +55,10 @@ func findChromium(t *testing.T) string {
 			return p
 		}
 	}
-	t.Fatalf("%s=1 but no browser was found (%v): apt-get install -y chromium, or set NVR_CHROMIUM", browserEnv, names)
+	if os.Getenv("NVR_REQUIRE_TOOLS") == "1" {
+		t.Fatalf("no browser was found (%v) and NVR_REQUIRE_TOOLS=1: apt-get install -y chromium, or set NVR_CHROMIUM", names)
+	}
+	t.Skipf("no browser was found (%v): the browser smoke test is skipped (apt-get install -y chromium)", names)
 	return ""
 }
 

@@ -17,11 +17,15 @@ import (
 const nodeTimeout = time.Minute
 
 // needNode returns the path of node, or skips: the console runs without Node, and
-// only these checks of its JavaScript use it. .ci/run does not install it (yet).
+// only these checks of its JavaScript use it. .ci/run installs it and sets
+// NVR_REQUIRE_TOOLS=1, which turns the skip into a failure.
 func needNode(t *testing.T) string {
 	t.Helper()
 	p, err := exec.LookPath("node")
 	if err != nil {
+		if os.Getenv("NVR_REQUIRE_TOOLS") == "1" {
+			t.Fatal("node is not installed and NVR_REQUIRE_TOOLS=1")
+		}
 		t.Skip("node is not installed: the JavaScript syntax, link and unit checks are skipped")
 	}
 	return p
