@@ -41,6 +41,15 @@ type flvSummary struct {
 // that never go backwards.
 func readFLV(t *testing.T, r io.Reader, want flvWant, spanMS uint32) flvSummary {
 	t.Helper()
+	return readFLVKeys(t, r, want, spanMS, 0)
+}
+
+// readFLVKeys is readFLV that reads on past spanMS until minKeys video
+// keyframes came. It reads as long as the stream goes on: the caller bounds
+// it (closing r ends it with a fatal error).
+func readFLVKeys(t *testing.T, r io.Reader, want flvWant, spanMS uint32, minKeys int) flvSummary {
+	t.Helper()
+	var s flvSummary
 	fr := flvcodec.NewReader(r)
 	h, err := fr.ReadHeader()
 	if err != nil {
@@ -53,7 +62,8 @@ func readFLV(t *testing.T, r io.Reader, want flvWant, spanMS uint32) flvSummary 
 		t.Helper()
 		tag, err := fr.ReadTag()
 		if err != nil {
-			t.Fatalf("FLV %s: %v", what, err)
+			t.Fatalf("FLV %s (after %d video tags, %d keyframes, %d ms): %v",
+				what, s.videoTags, s.keyframes, s.lastTS-s.firstTS, err)
 		}
 		return tag
 	}
@@ -95,7 +105,6 @@ func readFLV(t *testing.T, r io.Reader, want flvWant, spanMS uint32) flvSummary 
 		}
 	}
 
-	var s flvSummary
 	last := seq.Timestamp
 	for first := true; ; first = false {
 		tag := next("media tag")
@@ -141,7 +150,7 @@ func readFLV(t *testing.T, r io.Reader, want flvWant, spanMS uint32) flvSummary 
 		default:
 			t.Fatalf("unexpected tag %s at %d ms", tag.Type, tag.Timestamp)
 		}
-		if s.videoTags > 0 && s.lastTS-s.firstTS >= spanMS {
+		if s.videoTags > 0 && s.lastTS-s.firstTS >= spanMS && s.keyframes >= minKeys {
 			break
 		}
 	}
