@@ -67,6 +67,10 @@ const (
 	maxHeldAudio   = 64
 	maxAudioWait   = 500 * time.Millisecond
 	audioOnlyAfter = 2 * time.Second
+	// keyframeWaitAfter replaces audioOnlyAfter once video frames came but
+	// no keyframe yet (lost on a lossy link, or a long GOP): the stream is
+	// not audio-only, its video is late. The newest audio is held meanwhile.
+	keyframeWaitAfter = 10 * time.Second
 )
 
 func newTracks(st *stream.Stream, problems *problem.Log, cnt *counters, onUnit func(*unit.Unit)) *tracks {
@@ -177,7 +181,7 @@ func (t *tracks) WriteUnit(u *unit.Unit) {
 	t.held = append(t.held, u)
 	waited := time.Since(t.firstAudio)
 	switch {
-	case !t.hasVideo && waited > audioOnlyAfter:
+	case !t.hasVideo && waited > t.audioOnlyLimit():
 		// No video after all: an audio-only source.
 		t.audioOnly = true
 		if t.pendingAudio != nil {
@@ -193,13 +197,22 @@ func (t *tracks) WriteUnit(u *unit.Unit) {
 	}
 }
 
+// audioOnlyLimit is how long audio waits for the video track before the
+// stream is taken for audio-only: longer once video frames are coming.
+func (t *tracks) audioOnlyLimit() time.Duration {
+	if t.video != nil {
+		return keyframeWaitAfter
+	}
+	return audioOnlyAfter
+}
+
 // deadline is when poll must run to let held audio through.
 func (t *tracks) deadline() (time.Time, bool) {
 	if len(t.held) == 0 {
 		return time.Time{}, false
 	}
 	if !t.hasVideo {
-		return t.firstAudio.Add(audioOnlyAfter), true
+		return t.firstAudio.Add(t.audioOnlyLimit()), true
 	}
 	return t.firstAudio.Add(maxAudioWait), true
 }
