@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluenviron/gortsplib/v4"
-	"github.com/bluenviron/gortsplib/v4/pkg/base"
 	"github.com/bluenviron/gortsplib/v4/pkg/format"
 
 	"github.com/nvr/nvr/device/onvif/onvifsim"
@@ -72,29 +70,11 @@ func TestProbeMedia2(t *testing.T) {
 			}
 
 			rtsp.AddStream(string(v)+"/"+main.Token, h265, nil)
-			describeH265(t, main.StreamURI)
+			var track *format.H265
+			if describe(t, main.StreamURI).FindFormat(&track) == nil {
+				t.Fatalf("%s has no H.265 track", main.StreamURI)
+			}
 		})
-	}
-}
-
-func describeH265(t *testing.T, uri string) {
-	t.Helper()
-	u, err := base.ParseURL(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := gortsplib.Client{}
-	if err := c.Start(u.Scheme, u.Host); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	desc, _, err := c.Describe(u)
-	if err != nil {
-		t.Fatalf("DESCRIBE %s: %v", uri, err)
-	}
-	var h265 *format.H265
-	if desc.FindFormat(&h265) == nil {
-		t.Fatalf("%s has no H.265 track", uri)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bluenviron/gortsplib/v4"
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
+	"github.com/bluenviron/gortsplib/v4/pkg/description"
 	"github.com/bluenviron/gortsplib/v4/pkg/format"
 
 	"github.com/nvr/nvr/device/onvif/onvifsim"
@@ -84,12 +85,16 @@ func TestProbe(t *testing.T) {
 
 			// The main stream URI plays.
 			rtsp.AddStream(string(v)+"/"+d.Profiles[0].Token, clip, nil)
-			describeH264(t, d.Profiles[0].StreamURI)
+			var h264 *format.H264
+			if describe(t, d.Profiles[0].StreamURI).FindFormat(&h264) == nil {
+				t.Fatalf("%s has no H.264 track", d.Profiles[0].StreamURI)
+			}
 		})
 	}
 }
 
-func describeH264(t *testing.T, uri string) {
+// describe returns the RTSP DESCRIBE answer of uri.
+func describe(t *testing.T, uri string) *description.Session {
 	t.Helper()
 	u, err := base.ParseURL(uri)
 	if err != nil {
@@ -104,10 +109,7 @@ func describeH264(t *testing.T, uri string) {
 	if err != nil {
 		t.Fatalf("DESCRIBE %s: %v", uri, err)
 	}
-	var h264 *format.H264
-	if desc.FindFormat(&h264) == nil {
-		t.Fatalf("%s has no H.264 track", uri)
-	}
+	return desc
 }
 
 func TestProbeClockOffsets(t *testing.T) {
